@@ -1,0 +1,330 @@
+//! Finding the consent banner: CMP signatures first, then a generic, scored search that wants
+//! both cookie vocabulary and choice controls in one banner-sized container.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
+
+use super::controls::{CONTROL_SELECTOR, RoleGuess, control_label, guess_role_fast};
+use super::dom::{is_hidden, visible_text};
+use crate::facts::{Detection, Role};
+use crate::knowledge::Knowledge;
+use crate::knowledge::cmp::Cmp;
+use crate::knowledge::lexicon::Cat;
+use crate::text::{contains_phrase, normalize};
+
+/// Attribute words that mark a consent container, in the languages CMPs and themes use.
+const HINT_WORDS: [&str; 14] = [
+    "cookie",
+    "consent",
+    "gdpr",
+    "rgpd",
+    "dsgvo",
+    "privacy",
+    "datenschutz",
+    "cmp",
+    "tracking",
+    "eu-law",
+    "cnil",
+    "lgpd",
+    "ccpa",
+    "biscuit",
+];
+
+/// Text longer than this is a page section, not a banner.
+const MAX_BANNER_CHARS: usize = 6000;
+
+pub struct Detected<'a> {
+    pub root: ElementRef<'a>,
+    pub cmp: Option<&'a Cmp>,
+    pub detection: Detection,
+    pub root_selector: String,
+    /// Roots of a second layer (preference centre) present in the DOM.
+    pub second_layers: Vec<ElementRef<'a>>,
+}
+
+/// The CMP whose script or inline code the page loads, if any.
+pub fn cmp_from_scripts<'k>(
+    doc: &Html,
+    page_url: Option<&url::Url>,
+    knowledge: &'k Knowledge,
+) -> Option<&'k Cmp> {
+    let scripts = Selector::parse("script").expect("static selector");
+    for script in doc.select(&scripts) {
+        if let Some(src) = script.value().attr("src") {
+            let url = page_url
+                .and_then(|base| base.join(src).ok())
+                .or_else(|| url::Url::parse(src).ok());
+            if let Some(url) = url
+                && let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_script(&url)) {
+                    return Some(cmp);
+                }
+        } else {
+            let code: String = script.text().collect();
+            if let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_inline(&code)) {
+                return Some(cmp);
+            }
+        }
+    }
+    None
+}
+
+/// A banner root matched by a CMP signature, with content a visitor would see.
+pub fn by_signature<'a, 'k>(
+    doc: &'a Html,
+    knowledge: &'k Knowledge,
+) -> Option<(ElementRef<'a>, &'k Cmp, String)> {
+    let present = PresentNames::of(doc);
+    for cmp in &knowledge.cmps {
+        for (css, selector) in &cmp.roots {
+            if !present.may_match(css) {
+                continue;
+            }
+            if let Some(root) = doc.select(selector).find(|r| has_content(*r)) {
+                return Some((root, cmp, css.clone()));
+            }
+        }
+    }
+    None
+}
+
+/// Ids and classes present in the document, to skip signatures that cannot match.
+struct PresentNames {
+    names: HashSet<String>,
+}
+
+impl PresentNames {
+    fn of(doc: &Html) -> Self {
+        let mut names = HashSet::new();
+        for node in doc.tree.nodes() {
+            if let Some(e) = node.value().as_element() {
+                if let Some(id) = e.id() {
+                    names.insert(format!("#{id}"));
+                }
+                for class in e.classes() {
+                    names.insert(format!(".{class}"));
+                }
+            }
+        }
+        PresentNames { names }
+    }
+
+    /// A selector whose every `#id`/`.class` token is absent cannot match.
+    fn may_match(&self, css: &str) -> bool {
+        css.split(',').any(|alternative| {
+            let tokens = simple_tokens(alternative);
+            tokens.is_empty() || tokens.iter().all(|t| self.names.contains(t))
+        })
+    }
+}
+
+/// The `#id` and `.class` tokens of one selector alternative.
+fn simple_tokens(css: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let chars = css.char_indices().peekable();
+    let mut in_brackets = 0;
+    for (i, c) in chars {
+        match c {
+            '[' => in_brackets += 1,
+            ']' => in_brackets -= 1,
+            '(' | ')' => return Vec::new(),
+            '#' | '.' if in_brackets == 0 => {
+                let rest = &css[i + 1..];
+                let end = rest
+                    .find(|ch: char| !(ch.is_alphanumeric() || ch == '-' || ch == '_'))
+                    .unwrap_or(rest.len());
+                if end > 0 {
+                    tokens.push(format!("{c}{}", &rest[..end]));
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens
+}
+
+fn has_content(root: ElementRef<'_>) -> bool {
+    root.text().any(|t| !t.trim().is_empty())
+        || root
+            .select(&Selector::parse(CONTROL_SELECTOR).expect("static selector"))
+            .next()
+            .is_some()
+}
+
+/// Second-layer roots of a CMP present in the DOM.
+pub fn second_layers<'a>(doc: &'a Html, cmp: Option<&Cmp>) -> Vec<ElementRef<'a>> {
+    cmp.map(|c| {
+        c.preference_center
+            .iter()
+            .flat_map(|s| doc.select(s))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The best generic candidate: cookie vocabulary, choice controls, a banner's size.
+pub fn generic<'a>(
+    doc: &'a Html,
+    knowledge: &Knowledge,
+    page_langs: &[&str],
+) -> Option<ElementRef<'a>> {
+    let mut candidates: Vec<ElementRef<'a>> = Vec::new();
+    let mut seen: HashSet<NodeId> = HashSet::new();
+    let mut push = |e: ElementRef<'a>, candidates: &mut Vec<ElementRef<'a>>| {
+        if seen.insert(e.id()) {
+            candidates.push(e);
+        }
+    };
+    let controls = Selector::parse(CONTROL_SELECTOR).expect("static selector");
+    for control in doc.select(&controls) {
+        let label = control_label(control);
+        let guess = guess_role_fast(&knowledge.lexicons, &label, control.value().name() != "a");
+        if matches!(
+            guess,
+            Some(RoleGuess {
+                role: Role::Accept | Role::Reject | Role::Acknowledge | Role::Settings,
+                ..
+            })
+        ) {
+            for ancestor in control.ancestors().filter_map(ElementRef::wrap).take(12) {
+                if matches!(ancestor.value().name(), "body" | "html") {
+                    break;
+                }
+                push(ancestor, &mut candidates);
+            }
+        }
+    }
+    for node in doc.tree.nodes() {
+        if let Some(el) = ElementRef::wrap(node)
+            && (attribute_hint(el) || is_dialog(el)) {
+                push(el, &mut candidates);
+            }
+    }
+    let lexicons = knowledge.lexicons.ordered(page_langs, true);
+    candidates
+        .into_iter()
+        .filter(|c| {
+            !matches!(
+                c.value().name(),
+                "body" | "html" | "head" | "main" | "article" | "nav" | "script" | "style"
+            )
+        })
+        .filter_map(|c| score(c, &lexicons, knowledge).map(|s| (s, c)))
+        .max_by(|(a, _), (b, _)| a.total_cmp(b))
+        .map(|(_, c)| c)
+}
+
+fn attribute_hint(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    let mut attrs = v
+        .id()
+        .into_iter()
+        .chain(v.classes())
+        .chain(v.attr("aria-label"))
+        .chain(v.attr("aria-labelledby"));
+    attrs.any(|a| {
+        let a = a.to_ascii_lowercase();
+        HINT_WORDS.iter().any(|w| a.contains(w))
+    })
+}
+
+fn is_dialog(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    matches!(v.attr("role"), Some("dialog" | "alertdialog"))
+        || v.attr("aria-modal") == Some("true")
+        || v.name() == "dialog"
+        || v.attr("style").is_some_and(|s| {
+            let s = s.replace(' ', "").to_ascii_lowercase();
+            s.contains("position:fixed") || s.contains("position:sticky")
+        })
+}
+
+/// Scores a candidate; `None` when it is not a consent banner at all.
+fn score(
+    candidate: ElementRef<'_>,
+    lexicons: &[&crate::knowledge::lexicon::Lexicon],
+    knowledge: &Knowledge,
+) -> Option<f64> {
+    if is_hidden(candidate) && !attribute_hint(candidate) {
+        return None;
+    }
+    if candidate.text().map(str::len).sum::<usize>() > MAX_BANNER_CHARS * 3 {
+        return None;
+    }
+    let text = visible_text(candidate);
+    if text.len() < 15 || text.len() > MAX_BANNER_CHARS {
+        return None;
+    }
+    let norm = normalize(&text);
+    let terms: HashSet<&str> = lexicons
+        .iter()
+        .flat_map(|l| l.all_in(Cat::CookieTerms, &norm))
+        .map(|p| p.norm.as_str())
+        .collect();
+    if terms.is_empty() {
+        return None;
+    }
+    let strong_term = terms
+        .iter()
+        .any(|t| t.contains("cookie") || t.contains("consent"))
+        || terms.len() >= 2;
+    let controls = Selector::parse(CONTROL_SELECTOR).expect("static selector");
+    let mut roles = HashSet::new();
+    let mut control_count = 0;
+    for control in candidate.select(&controls).take(60) {
+        control_count += 1;
+        let label = control_label(control);
+        if let Some(g) = guess_role_fast(&knowledge.lexicons, &label, true) {
+            roles.insert(g.role);
+        }
+    }
+    let choice = roles.contains(&Role::Accept)
+        || roles.contains(&Role::Reject)
+        || roles.contains(&Role::Acknowledge);
+    let hint = attribute_hint(candidate);
+    let hinted_choice = hint && control_count > 0 && strong_term;
+    if !(choice || hinted_choice) {
+        return None;
+    }
+    if !strong_term && !hint {
+        return None;
+    }
+    let mut s = 2.0 * terms.len().min(3) as f64;
+    s += [
+        (Role::Accept, 3.0),
+        (Role::Reject, 2.0),
+        (Role::Settings, 1.0),
+        (Role::Acknowledge, 1.0),
+    ]
+    .iter()
+    .filter(|(r, _)| roles.contains(r))
+    .map(|(_, w)| w)
+    .sum::<f64>();
+    if hint {
+        s += 2.0;
+    }
+    if is_dialog(candidate) {
+        s += 1.0;
+    }
+    if contains_phrase(&norm, "cookie") || contains_phrase(&norm, "cookies") {
+        s += 1.0;
+    }
+    // Longer text is more likely a page section: each extra 600 characters costs a point.
+    s -= (text.len().saturating_sub(400) as f64) / 600.0;
+    (s >= 5.0).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selector_tokens_are_extracted() {
+        assert_eq!(
+            simple_tokens("#onetrust-banner-sdk .ot-sdk-row"),
+            ["#onetrust-banner-sdk", ".ot-sdk-row"]
+        );
+        assert_eq!(simple_tokens("div[class*='x.y']"), Vec::<String>::new());
+    }
+}

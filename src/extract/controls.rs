@@ -1,0 +1,496 @@
+//! The controls of a banner: buttons and their roles, checkboxes and their state, policy links.
+
+use std::sync::LazyLock;
+
+use scraper::{ElementRef, Html, Selector};
+
+use super::dom::{all_text, is_hidden, selector_for, visible_text};
+use crate::facts::{Button, ButtonStyle, Category, Checkbox, ElementKind, Link, LinkKind, Role};
+use crate::knowledge::cmp::Cmp;
+use crate::knowledge::lexicon::{Cat, Lexicon, Lexicons};
+use crate::text::{collapse_whitespace, normalize};
+
+pub const CONTROL_SELECTOR: &str =
+    "button, a, input[type=button], input[type=submit], [role=button]";
+pub static CONTROLS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse(CONTROL_SELECTOR).expect("static selector"));
+static TOGGLES: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse("input[type=checkbox], [role=switch], [role=checkbox]")
+        .expect("static selector")
+});
+static LABELS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("label[for]").expect("static selector"));
+
+/// Roles in the order they win ties: a refusal is never mistaken for consent.
+const ROLE_CATS: [(Role, Cat); 5] = [
+    (Role::Reject, Cat::Reject),
+    (Role::Accept, Cat::Accept),
+    (Role::Settings, Cat::Settings),
+    (Role::Close, Cat::Close),
+    (Role::Acknowledge, Cat::Acknowledge),
+];
+
+const CLOSE_MARKS: [&str; 3] = ["×", "x", "✕"];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoleGuess {
+    pub role: Role,
+    pub exact: bool,
+}
+
+/// The label a visitor reads: visible text, else aria-label, value, title.
+pub fn control_label(el: ElementRef<'_>) -> String {
+    let text = visible_text(el);
+    let text = if text.is_empty() && is_hidden(el) {
+        all_text(el)
+    } else {
+        text
+    };
+    if !text.is_empty() {
+        return text;
+    }
+    let v = el.value();
+    ["aria-label", "value", "title", "alt"]
+        .iter()
+        .find_map(|a| v.attr(a).map(collapse_whitespace).filter(|s| !s.is_empty()))
+        .unwrap_or_default()
+}
+
+/// A role from the lexicons of every language: the exact label first, then phrases inside it.
+pub fn guess_role_fast(
+    lexicons: &Lexicons,
+    label: &str,
+    allow_contains: bool,
+) -> Option<RoleGuess> {
+    if label.len() > 80 {
+        return None;
+    }
+    let ordered: Vec<&Lexicon> = lexicons.all().iter().collect();
+    classify_label(&normalize(label), &ordered, allow_contains)
+}
+
+/// Role of a normalised label, the given lexicons deciding in order.
+pub fn classify_label(
+    norm: &str,
+    lexicons: &[&Lexicon],
+    allow_contains: bool,
+) -> Option<RoleGuess> {
+    if norm.is_empty() {
+        return None;
+    }
+    if CLOSE_MARKS.contains(&norm) {
+        return Some(RoleGuess {
+            role: Role::Close,
+            exact: true,
+        });
+    }
+    for lex in lexicons {
+        if let Some((role, _)) = ROLE_CATS
+            .iter()
+            .find(|(_, cat)| lex.exact(*cat, norm).is_some())
+        {
+            return Some(RoleGuess {
+                role: *role,
+                exact: true,
+            });
+        }
+    }
+    if !allow_contains {
+        return None;
+    }
+    lexicons.iter().find_map(|lex| contained_role(lex, norm))
+}
+
+fn contained_role(lex: &Lexicon, norm: &str) -> Option<RoleGuess> {
+    let hits: Vec<(Role, usize)> = ROLE_CATS
+        .iter()
+        .filter_map(|(role, cat)| {
+            lex.longest_in(*cat, norm)
+                .map(|p| (*role, p.words))
+        })
+        .collect();
+    let reject = hits.iter().find(|h| h.0 == Role::Reject);
+    let accept = hits.iter().find(|h| h.0 == Role::Accept);
+    // "Continue without accepting", "accept only necessary": the refusal wins unless the
+    // consent phrase is clearly the longer one.
+    if let (Some(r), Some(a)) = (reject, accept)
+        && r.1 + 1 >= a.1
+    {
+        return Some(RoleGuess {
+            role: Role::Reject,
+            exact: false,
+        });
+    }
+    // More words decide; between equally long phrases the earlier role of ROLE_CATS wins
+    // (`max_by_key` keeps the last maximum, hence the reversal).
+    let best = hits.iter().copied().rev().max_by_key(|(_, words)| *words)?;
+    let role = if best.0 == Role::Accept && lex.longest_in(Cat::Negation, norm).is_some() {
+        Role::Reject
+    } else {
+        best.0
+    };
+    Some(RoleGuess { role, exact: false })
+}
+
+fn element_kind(el: ElementRef<'_>) -> ElementKind {
+    match el.value().name() {
+        "button" => ElementKind::Button,
+        "a" => ElementKind::Link,
+        "input" => ElementKind::Input,
+        _ => ElementKind::Other,
+    }
+}
+
+/// A link sitting inside running text, rather than a control of its own.
+fn in_text_flow(el: ElementRef<'_>, label: &str) -> bool {
+    if el.value().name() != "a" {
+        return false;
+    }
+    let Some(parent) = el.parent().and_then(ElementRef::wrap) else {
+        return false;
+    };
+    if !matches!(
+        parent.value().name(),
+        "p" | "span" | "li" | "small" | "label" | "div" | "strong" | "em"
+    ) {
+        return false;
+    }
+    let around = visible_text(parent)
+        .chars()
+        .count()
+        .saturating_sub(label.chars().count());
+    around >= 25
+}
+
+/// Everything the banner offers: buttons, checkboxes and links.
+pub struct Controls {
+    pub buttons: Vec<Button>,
+    pub checkboxes: Vec<Checkbox>,
+    pub links: Vec<Link>,
+}
+
+pub struct Scope<'a, 'k> {
+    pub doc: &'a Html,
+    pub root: ElementRef<'a>,
+    pub second_layers: &'a [ElementRef<'a>],
+    pub cmp: Option<&'k Cmp>,
+    pub lexicons: Vec<&'k Lexicon>,
+    pub page_url: Option<&'a url::Url>,
+}
+
+impl Scope<'_, '_> {
+    fn in_second_layer(&self, el: ElementRef<'_>) -> bool {
+        self.second_layers.iter().any(|layer| {
+            el.ancestors()
+                .chain(std::iter::once(*el))
+                .any(|a| a.id() == layer.id())
+        }) || el
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .take_while(|a| a.id() != self.root.id())
+            .any(|a| super::dom::hides_itself(a.value()))
+    }
+
+    fn cmp_role(&self, el: ElementRef<'_>) -> Option<Role> {
+        self.cmp?
+            .buttons
+            .iter()
+            .find(|(_, sel)| sel.matches(&el))
+            .map(|(role, _)| *role)
+    }
+
+    fn link_kind_from_text(&self, label: &str) -> Option<LinkKind> {
+        let norm = normalize(label);
+        [
+            (LinkKind::CookiePolicy, Cat::CookiePolicy),
+            (LinkKind::PrivacyPolicy, Cat::PrivacyPolicy),
+            (LinkKind::LegalNotice, Cat::LegalNotice),
+            (LinkKind::Partners, Cat::Partners),
+        ]
+        .into_iter()
+        .filter_map(|(kind, cat)| {
+            self.lexicons
+                .iter()
+                .filter_map(|l| l.longest_in(cat, &norm))
+                .map(|p| (p.words, p.norm.len()))
+                .max()
+                .map(|k| (k, kind))
+        })
+        .max_by_key(|(k, _)| *k)
+        .map(|(_, kind)| kind)
+    }
+}
+
+fn link_kind_from_href(href: &str) -> LinkKind {
+    let h = href.to_ascii_lowercase();
+    let path = h.split(['?', '#']).next().unwrap_or_default();
+    if path.contains("cookie") {
+        LinkKind::CookiePolicy
+    } else if [
+        "privacy",
+        "datenschutz",
+        "confidentialit",
+        "privacidad",
+        "privacite",
+        "gdpr",
+        "rgpd",
+        "dsgvo",
+    ]
+    .iter()
+    .any(|w| path.contains(w))
+    {
+        LinkKind::PrivacyPolicy
+    } else if [
+        "impressum",
+        "mentions-legales",
+        "legal",
+        "aviso-legal",
+        "note-legali",
+    ]
+    .iter()
+    .any(|w| path.contains(w))
+    {
+        LinkKind::LegalNotice
+    } else if ["partner", "vendor"].iter().any(|w| path.contains(w)) {
+        LinkKind::Partners
+    } else {
+        LinkKind::Other
+    }
+}
+
+pub fn read_controls(scope: &Scope<'_, '_>) -> Controls {
+    let mut buttons = Vec::new();
+    let mut links = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let areas = std::iter::once(scope.root).chain(scope.second_layers.iter().copied());
+    for area in areas {
+        for el in area.select(&CONTROLS) {
+            if !seen.insert(el.id()) || inside_another_control(el, area) {
+                continue;
+            }
+            let label = control_label(el);
+            let href = el.value().attr("href").unwrap_or_default();
+            let cmp_role = scope.cmp_role(el);
+            let lex_role =
+                classify_label(&normalize(&label), &scope.lexicons, true).map(|g| g.role);
+            let is_link = el.value().name() == "a"
+                && cmp_role.is_none()
+                && el.value().attr("role") != Some("button");
+            if is_link {
+                // A policy link is information; a link whose words make a choice is a control.
+                let text_kind = scope.link_kind_from_text(&label);
+                let choice = lex_role.filter(|_| label.chars().count() <= 60);
+                let decisive = matches!(choice, Some(Role::Accept | Role::Reject));
+                if !decisive && (text_kind.is_some() || choice.is_none()) {
+                    if !label.is_empty() || !href.is_empty() {
+                        let kind = text_kind.unwrap_or_else(|| link_kind_from_href(href));
+                        links.push(Link {
+                            text: label,
+                            href: resolve(scope.page_url, href),
+                            kind,
+                        });
+                    }
+                    continue;
+                }
+            }
+            if label.is_empty() && cmp_role.is_none() {
+                continue;
+            }
+            let role = cmp_role.or(lex_role).unwrap_or(Role::Other);
+            buttons.push(Button {
+                in_text_flow: in_text_flow(el, &label),
+                first_layer: !scope.in_second_layer(el),
+                selector: selector_for(el),
+                element: element_kind(el),
+                label,
+                role,
+                style: el
+                    .value()
+                    .attr("data-cookie-audit-style")
+                    .and_then(parse_style),
+                handle: el.value().attr("data-cookie-audit-id").map(str::to_owned),
+            });
+        }
+    }
+    Controls {
+        buttons,
+        checkboxes: read_checkboxes(scope),
+        links,
+    }
+}
+
+/// The rendered style the render snapshot measured: width;height;font size;colour;background;contrast;in view.
+fn parse_style(s: &str) -> Option<ButtonStyle> {
+    let parts: Vec<&str> = s.split(';').collect();
+    let [w, h, fs, color, background, contrast, in_view] = parts.as_slice() else {
+        return None;
+    };
+    Some(ButtonStyle {
+        width: w.parse().ok()?,
+        height: h.parse().ok()?,
+        font_size: fs.parse().ok()?,
+        color: (*color).to_owned(),
+        background: (*background).to_owned(),
+        contrast: contrast.parse().ok()?,
+        in_viewport: *in_view == "1",
+    })
+}
+
+/// Nested controls (a `<span role=button>` inside a `<button>`) count once, as the outer one.
+fn inside_another_control(el: ElementRef<'_>, area: ElementRef<'_>) -> bool {
+    el.ancestors()
+        .filter_map(ElementRef::wrap)
+        .take_while(|a| a.id() != area.id())
+        .any(|a| CONTROLS.matches(&a))
+}
+
+fn resolve(base: Option<&url::Url>, href: &str) -> String {
+    base.and_then(|b| b.join(href).ok())
+        .map(String::from)
+        .unwrap_or_else(|| href.to_owned())
+}
+
+fn read_checkboxes(scope: &Scope<'_, '_>) -> Vec<Checkbox> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let areas = std::iter::once(scope.root).chain(scope.second_layers.iter().copied());
+    for area in areas {
+        for el in area.select(&TOGGLES) {
+            if !seen.insert(el.id()) {
+                continue;
+            }
+            let v = el.value();
+            let label = toggle_label(scope.doc, el);
+            let checked = v.attr("checked").is_some() || v.attr("aria-checked") == Some("true");
+            let disabled = v.attr("disabled").is_some() || v.attr("aria-disabled") == Some("true");
+            let hints = [
+                v.attr("name"),
+                v.attr("value"),
+                v.id(),
+                v.attr("data-category"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            let category = purpose_category(&scope.lexicons, &label)
+                .or_else(|| category_from_identifier(&hints))
+                .unwrap_or(Category::Unknown);
+            out.push(Checkbox {
+                label,
+                checked,
+                disabled,
+                category,
+            });
+        }
+    }
+    out
+}
+
+fn toggle_label(doc: &Html, el: ElementRef<'_>) -> String {
+    let v = el.value();
+    if let Some(l) = v
+        .attr("aria-label")
+        .map(collapse_whitespace)
+        .filter(|s| !s.is_empty())
+    {
+        return l;
+    }
+    if let Some(id) = v.id()
+        && let Some(label) = doc
+            .select(&LABELS)
+            .find(|l| l.value().attr("for") == Some(id))
+        {
+            let text = all_text(label);
+            if !text.is_empty() {
+                return text;
+            }
+        }
+    if let Some(ids) = v.attr("aria-labelledby") {
+        let text: Vec<String> = ids
+            .split_whitespace()
+            .filter_map(|id| {
+                doc.tree
+                    .nodes()
+                    .filter_map(ElementRef::wrap)
+                    .find(|e| e.value().id() == Some(id))
+            })
+            .map(all_text)
+            .collect();
+        if !text.is_empty() {
+            return text.join(" ");
+        }
+    }
+    for ancestor in el.ancestors().filter_map(ElementRef::wrap).take(3) {
+        let text = all_text(ancestor);
+        if !text.is_empty() {
+            return crate::text::truncate(&text, 80);
+        }
+    }
+    v.attr("name").unwrap_or_default().to_owned()
+}
+
+/// The purpose a label names, by the lexicons of the banner's languages.
+pub fn purpose_category(lexicons: &[&Lexicon], label: &str) -> Option<Category> {
+    let norm = normalize(label);
+    const PURPOSES: [(Category, Cat); 5] = [
+        (Category::Necessary, Cat::PurposeNecessary),
+        (Category::Advertising, Cat::PurposeAdvertising),
+        (Category::Analytics, Cat::PurposeAnalytics),
+        (Category::Social, Cat::PurposeSocial),
+        (Category::Preferences, Cat::PurposePreferences),
+    ];
+    PURPOSES
+        .iter()
+        .filter_map(|(category, cat)| {
+            lexicons
+                .iter()
+                .filter_map(|l| l.longest_in(*cat, &norm))
+                .map(|p| (p.words, p.norm.len()))
+                .max()
+                .map(|k| (k, *category))
+        })
+        .max_by_key(|(k, _)| *k)
+        .map(|(_, c)| c)
+}
+
+/// CMPs name their toggles after the category: `C0002`, `statistics`, `marketing`...
+fn category_from_identifier(hints: &str) -> Option<Category> {
+    let h = hints.to_ascii_lowercase();
+    let table: [(&[&str], Category); 5] = [
+        (
+            &[
+                "necessary",
+                "essential",
+                "required",
+                "strictly",
+                "technical",
+                "functional-required",
+            ],
+            Category::Necessary,
+        ),
+        (
+            &["marketing", "advertis", "ads", "targeting"],
+            Category::Advertising,
+        ),
+        (
+            &[
+                "statistic",
+                "analytic",
+                "performance",
+                "measurement",
+                "audience",
+            ],
+            Category::Analytics,
+        ),
+        (&["social", "media"], Category::Social),
+        (
+            &["preference", "functional", "personali"],
+            Category::Preferences,
+        ),
+    ];
+    table
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| h.contains(w)))
+        .map(|(_, c)| *c)
+}

@@ -1,0 +1,273 @@
+//! Trackers a page loads before any consent: tags by host, inline snippets, and the consent
+//! signals (IAB TCF stub, Google Consent Mode) that decide whether a tag is held back.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{Html, Selector};
+use url::Url;
+
+use crate::facts::{ConsentMode, ConsentSignals, Tracker, TrackerElement};
+use crate::knowledge::catalog::{KnownTracker, TrackerCatalog};
+
+static TAGS: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(
+        "script, iframe, img, link[rel=preload], link[rel=prefetch], noscript, embed, object",
+    )
+    .expect("static selector")
+});
+static NOSCRIPT_SRC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)\bsrc\s*=\s*["']([^"']+)["']"#).expect("static regex"));
+static CONSENT_DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?s)['"]consent['"]\s*,\s*['"]default['"]\s*,\s*\{(.*?)\}"#)
+        .expect("static regex")
+});
+static CONSENT_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"['"]?(ad_storage|analytics_storage|ad_user_data|ad_personalization)['"]?\s*:\s*['"](granted|denied)['"]"#).expect("static regex")
+});
+static GOOGLE_CONFIG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"gtag\(\s*['"]config['"]|googletagmanager\.com/gtm\.js|ga\(\s*['"]create['"]"#)
+        .expect("static regex")
+});
+static TCF_CMP_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bcmpId\W{1,4}(\d{1,4})\b").expect("static regex"));
+
+pub struct Scan {
+    pub trackers: Vec<Tracker>,
+    pub signals: ConsentSignals,
+}
+
+/// Scans tags and inline code, in document order.
+pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Scan {
+    let mut signals = ConsentSignals::default();
+    let mut consent_mode: Option<ConsentMode> = None;
+    let mut google_configured = false;
+    let mut matomo_cookieless = false;
+    let mut trackers: Vec<Tracker> = Vec::new();
+    let page_host = page_url
+        .and_then(Url::host_str)
+        .unwrap_or_default()
+        .to_owned();
+
+    for el in doc.select(&TAGS) {
+        let v = el.value();
+        let name = v.name();
+        if name == "noscript" {
+            let inner: String = el.text().collect();
+            for cap in NOSCRIPT_SRC.captures_iter(&inner) {
+                push_url(
+                    &mut trackers,
+                    catalog,
+                    page_url,
+                    &cap[1],
+                    TrackerElement::Noscript,
+                    false,
+                );
+            }
+            continue;
+        }
+        let executes = name != "script" || script_executes(v.attr("type"));
+        // Only the type decides: a browser runs no `text/plain` script, whatever CMP marks it.
+        let held_back = !executes;
+        let element = match name {
+            "script" => TrackerElement::Script,
+            "iframe" | "embed" | "object" => TrackerElement::Iframe,
+            "img" => TrackerElement::Img,
+            _ => TrackerElement::Link,
+        };
+        let live_src = v
+            .attr("src")
+            .or_else(|| v.attr("href"))
+            .or_else(|| v.attr("data"));
+        match live_src {
+            Some(src)
+                if !src.trim().is_empty() && !src.starts_with("data:") && src != "about:blank" =>
+            {
+                push_url(&mut trackers, catalog, page_url, src, element, held_back);
+                if name == "script" && executes && src.contains("googletagmanager.com") {
+                    google_configured = true;
+                }
+            }
+            _ => {
+                // A tag with only a deferred source (data-src, data-cookieblock-src) loads nothing yet.
+                let deferred = v.attrs().find(|(k, val)| {
+                    k.ends_with("src") && k.starts_with("data-") && val.contains("//")
+                });
+                if let Some((_, src)) = deferred {
+                    push_url(&mut trackers, catalog, page_url, src, element, true);
+                }
+            }
+        }
+        if name == "script" && v.attr("src").is_none() {
+            let code: String = el.text().collect();
+            if code.contains("__tcfapi")
+                || code.contains("__tcfapiLocator")
+                || code.contains("__cmp(")
+            {
+                signals.tcf = true;
+                if signals.tcf_cmp_id.is_none() {
+                    signals.tcf_cmp_id = TCF_CMP_ID.captures(&code).and_then(|c| c[1].parse().ok());
+                }
+            }
+            if executes {
+                if let Some(mut mode) = consent_defaults(&code) {
+                    let default_at = CONSENT_DEFAULT.find(&code).map_or(0, |m| m.start());
+                    let config_at = GOOGLE_CONFIG.find(&code).map_or(usize::MAX, |m| m.start());
+                    mode.default_before_config = !google_configured && default_at < config_at;
+                    consent_mode.get_or_insert(mode);
+                }
+                google_configured |= GOOGLE_CONFIG.is_match(&code);
+                matomo_cookieless |= code.contains("disableCookies");
+            }
+            for known in catalog.inline_matches(&code) {
+                push_inline(&mut trackers, known, !executes);
+            }
+        }
+    }
+
+    // Consent Mode with every storage denied by default holds Google's tags back.
+    if consent_mode
+        .as_ref()
+        .is_some_and(ConsentMode::denies_by_default)
+    {
+        for t in trackers.iter_mut().filter(|t| is_google(t)) {
+            t.gated = true;
+        }
+    }
+    if matomo_cookieless {
+        for t in trackers.iter_mut().filter(|t| {
+            t.vendor.as_deref().is_some_and(|v| {
+                v.to_ascii_lowercase().contains("matomo")
+                    || v.to_ascii_lowercase().contains("piwik")
+            })
+        }) {
+            t.exempt = true;
+        }
+    }
+    // First-party scripts are the site's own code, not third-party trackers.
+    trackers.retain(|t| {
+        t.element == TrackerElement::Inline
+            || !t.host.is_empty() && t.host != page_host
+            || t.vendor.is_some()
+    });
+    signals.consent_mode = consent_mode;
+    Scan { trackers, signals }
+}
+
+fn script_executes(type_attr: Option<&str>) -> bool {
+    match type_attr.map(|t| t.trim().to_ascii_lowercase()) {
+        None => true,
+        Some(t) => {
+            t.is_empty() || t == "module" || t.contains("javascript") || t.contains("ecmascript")
+        }
+    }
+}
+
+fn push_url(
+    trackers: &mut Vec<Tracker>,
+    catalog: &TrackerCatalog,
+    base: Option<&Url>,
+    src: &str,
+    element: TrackerElement,
+    gated: bool,
+) {
+    let Some(url) = base
+        .and_then(|b| b.join(src.trim()).ok())
+        .or_else(|| Url::parse(src.trim()).ok())
+    else {
+        return;
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return;
+    }
+    let Some(known) = catalog.classify(&url) else {
+        return;
+    };
+    if trackers
+        .iter()
+        .any(|t| t.url == url.as_str() && t.element == element)
+    {
+        return;
+    }
+    trackers.push(tracker(
+        url.to_string(),
+        url.host_str().unwrap_or_default().to_owned(),
+        known,
+        element,
+        gated,
+    ));
+}
+
+fn push_inline(trackers: &mut Vec<Tracker>, known: &KnownTracker, gated: bool) {
+    let url = format!("inline:{}", known.vendor);
+    if trackers.iter().any(|t| t.url == url) {
+        return;
+    }
+    trackers.push(tracker(
+        url,
+        String::new(),
+        known,
+        TrackerElement::Inline,
+        gated,
+    ));
+}
+
+fn tracker(
+    url: String,
+    host: String,
+    known: &KnownTracker,
+    element: TrackerElement,
+    gated: bool,
+) -> Tracker {
+    Tracker {
+        url,
+        host,
+        vendor: Some(known.vendor.clone()),
+        category: known.category,
+        element,
+        gated,
+        exempt: known.exempt,
+        tag_manager: known.tag_manager,
+    }
+}
+
+fn is_google(t: &Tracker) -> bool {
+    let host = t.host.as_str();
+    [
+        "google-analytics.com",
+        "googletagmanager.com",
+        "doubleclick.net",
+        "googleadservices.com",
+        "googlesyndication.com",
+    ]
+    .iter()
+    .any(|d| host.ends_with(d))
+        || t.element == TrackerElement::Inline
+            && t.vendor.as_deref().is_some_and(|v| v.contains("Google"))
+}
+
+/// `gtag('consent', 'default', {...})` and its storage states.
+fn consent_defaults(code: &str) -> Option<ConsentMode> {
+    let body = CONSENT_DEFAULT.captures(code)?.get(1)?.as_str().to_owned();
+    let mut mode = ConsentMode::default();
+    for cap in CONSENT_KEY.captures_iter(&body) {
+        let state = Some(cap[2].to_owned());
+        match &cap[1] {
+            "ad_storage" => mode.ad_storage = state,
+            "analytics_storage" => mode.analytics_storage = state,
+            "ad_user_data" => mode.ad_user_data = state,
+            _ => mode.ad_personalization = state,
+        }
+    }
+    Some(mode)
+}
+
+/// A request the browser made, classified like a tag; never gated, it happened.
+pub fn push_request(
+    trackers: &mut Vec<Tracker>,
+    catalog: &TrackerCatalog,
+    url: &str,
+    _resource_type: &str,
+) {
+    push_url(trackers, catalog, None, url, TrackerElement::Request, false);
+}

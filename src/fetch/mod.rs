@@ -1,0 +1,59 @@
+//! Getting pages: over HTTP, from local files, or through a real browser.
+
+pub mod decode;
+pub mod file;
+pub mod http;
+#[cfg(feature = "render")]
+pub mod render;
+
+use crate::facts::Cookie;
+
+/// What only a running browser sees; extraction folds it into the facts.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub cookies: Vec<Cookie>,
+    /// URLs requested before any click, with their resource type.
+    pub requests: Vec<(String, String)>,
+    pub storage_keys: Vec<String>,
+    pub screenshot: Option<String>,
+    pub scroll_locked: bool,
+    pub interaction: Option<crate::facts::Interaction>,
+}
+
+/// Settings shared by every fetcher.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub user_agent: String,
+    pub lang: String,
+    pub headers: Vec<(String, String)>,
+    pub cookie: Option<String>,
+    pub timeout: std::time::Duration,
+    pub connect_timeout: std::time::Duration,
+    pub retries: u32,
+    pub max_redirects: usize,
+    pub max_body: usize,
+    pub insecure: bool,
+    pub per_host: usize,
+    pub base_url: Option<url::Url>,
+}
+
+pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            user_agent: DEFAULT_USER_AGENT.into(),
+            lang: "en".into(),
+            headers: Vec::new(),
+            cookie: None,
+            timeout: std::time::Duration::from_secs(30),
+            connect_timeout: std::time::Duration::from_secs(10),
+            retries: 2,
+            max_redirects: 10,
+            max_body: 10 * 1024 * 1024,
+            insecure: false,
+            per_host: 2,
+            base_url: None,
+        }
+    }
+}

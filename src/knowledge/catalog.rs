@@ -1,0 +1,225 @@
+//! Known cookies and tracker hosts, each mapped to a purpose category.
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::{KnowledgeError, Source, parse};
+use crate::facts::Category;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CookieFile {
+    cookie: Vec<CookieEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CookieEntry {
+    name: Option<String>,
+    prefix: Option<String>,
+    pattern: Option<String>,
+    vendor: String,
+    category: Category,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    exemptable: bool,
+}
+
+enum NameMatch {
+    Exact(String),
+    Prefix(String),
+    Pattern(Regex),
+}
+
+/// What the catalogue knows of a cookie.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownCookie {
+    pub vendor: String,
+    pub category: Category,
+    pub kind: Option<String>,
+    pub exemptable: bool,
+}
+
+pub struct CookieCatalog {
+    entries: Vec<(NameMatch, KnownCookie)>,
+}
+
+impl CookieCatalog {
+    pub fn load(source: &Source) -> Result<Self, KnowledgeError> {
+        let file: CookieFile = parse(source)?;
+        let mut entries = Vec::with_capacity(file.cookie.len());
+        for (i, e) in file.cookie.into_iter().enumerate() {
+            let at = |msg: String| {
+                KnowledgeError::new(source, nth_table_line(&source.text, "[[cookie]]", i), msg)
+            };
+            let matcher = match (e.name, e.prefix, e.pattern) {
+                (Some(n), None, None) => NameMatch::Exact(n),
+                (None, Some(p), None) => NameMatch::Prefix(p),
+                (None, None, Some(p)) => NameMatch::Pattern(
+                    Regex::new(&p).map_err(|err| at(format!("invalid pattern {p:?}: {err}")))?,
+                ),
+                _ => {
+                    return Err(at(
+                        "a cookie needs exactly one of name, prefix or pattern".into()
+                    ));
+                }
+            };
+            if e.category == Category::Unknown {
+                return Err(at("category must be known (necessary, preferences, analytics, advertising, social)".into()));
+            }
+            entries.push((
+                matcher,
+                KnownCookie {
+                    vendor: e.vendor,
+                    category: e.category,
+                    kind: e.kind,
+                    exemptable: e.exemptable,
+                },
+            ));
+        }
+        // Exact names first, then prefixes (longest first), then patterns: the most specific wins.
+        entries.sort_by_key(|(m, _)| match m {
+            NameMatch::Exact(_) => (0, 0),
+            NameMatch::Prefix(p) => (1, usize::MAX - p.len()),
+            NameMatch::Pattern(_) => (2, 0),
+        });
+        Ok(CookieCatalog { entries })
+    }
+
+    pub fn classify(&self, name: &str) -> Option<&KnownCookie> {
+        self.entries.iter().find_map(|(m, known)| {
+            let hit = match m {
+                NameMatch::Exact(n) => n == name,
+                NameMatch::Prefix(p) => name.starts_with(p.as_str()),
+                NameMatch::Pattern(r) => r.is_match(name),
+            };
+            hit.then_some(known)
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackerFile {
+    tracker: Vec<TrackerEntry>,
+    #[serde(default)]
+    inline: Vec<InlineEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackerEntry {
+    domain: String,
+    #[serde(default)]
+    path: Option<String>,
+    vendor: String,
+    category: Category,
+    #[serde(default)]
+    tag_manager: bool,
+    #[serde(default)]
+    exempt: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InlineEntry {
+    pattern: String,
+    vendor: String,
+    category: Category,
+    #[serde(default)]
+    tag_manager: bool,
+    #[serde(default)]
+    exempt: bool,
+}
+
+/// What the catalogue knows of a tracker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownTracker {
+    pub vendor: String,
+    pub category: Category,
+    pub tag_manager: bool,
+    pub exempt: bool,
+}
+
+pub struct TrackerCatalog {
+    hosts: Vec<(String, Option<String>, KnownTracker)>,
+    inline: Vec<(Regex, KnownTracker)>,
+}
+
+impl TrackerCatalog {
+    pub fn load(source: &Source) -> Result<Self, KnowledgeError> {
+        let file: TrackerFile = parse(source)?;
+        let mut hosts: Vec<_> = file
+            .tracker
+            .into_iter()
+            .map(|t| {
+                let known = KnownTracker {
+                    vendor: t.vendor,
+                    category: t.category,
+                    tag_manager: t.tag_manager,
+                    exempt: t.exempt,
+                };
+                (t.domain.to_ascii_lowercase(), t.path, known)
+            })
+            .collect();
+        // Longer domains and paths first, so `facebook.com/tr` beats a plain `facebook.com`.
+        hosts.sort_by_key(|(d, p, _)| {
+            std::cmp::Reverse((d.len(), p.as_ref().map_or(0, String::len)))
+        });
+        let mut inline = Vec::with_capacity(file.inline.len());
+        for (i, e) in file.inline.into_iter().enumerate() {
+            let regex = Regex::new(&e.pattern).map_err(|err| {
+                KnowledgeError::new(
+                    source,
+                    nth_table_line(&source.text, "[[inline]]", i),
+                    format!("invalid pattern {:?}: {err}", e.pattern),
+                )
+            })?;
+            inline.push((
+                regex,
+                KnownTracker {
+                    vendor: e.vendor,
+                    category: e.category,
+                    tag_manager: e.tag_manager,
+                    exempt: e.exempt,
+                },
+            ));
+        }
+        Ok(TrackerCatalog { hosts, inline })
+    }
+
+    /// The tracker a URL belongs to, by host (or a parent domain) and optional path prefix.
+    pub fn classify(&self, url: &url::Url) -> Option<&KnownTracker> {
+        let host = url.host_str()?.to_ascii_lowercase();
+        self.hosts.iter().find_map(|(domain, path, known)| {
+            let host_hit = host == *domain
+                || (host.ends_with(domain.as_str())
+                    && host.as_bytes()[host.len() - domain.len() - 1] == b'.');
+            let path_hit = path
+                .as_ref()
+                .is_none_or(|p| url.path().starts_with(p.as_str()));
+            (host_hit && path_hit).then_some(known)
+        })
+    }
+
+    /// Trackers started by inline code.
+    pub fn inline_matches<'a>(
+        &'a self,
+        code: &'a str,
+    ) -> impl Iterator<Item = &'a KnownTracker> + 'a {
+        self.inline
+            .iter()
+            .filter(move |(r, _)| r.is_match(code))
+            .map(|(_, k)| k)
+    }
+}
+
+/// Line of the n-th `[[table]]` header, to point errors at the right entry.
+fn nth_table_line(text: &str, header: &str, n: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == header)
+        .nth(n)
+        .map(|(i, _)| i + 1)
+}

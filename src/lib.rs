@@ -1,0 +1,20 @@
+//! cookie-audit: audits cookie-consent banners against the GDPR and the ePrivacy rules.
+//!
+//! The pipeline is visible in the module names: [`targets`] → [`fetch`] → [`page`] →
+//! [`extract`] → [`facts`] → [`rules`] → [`report`]. Knowledge (lexicons, CMP signatures,
+//! cookie and tracker catalogues, profiles, rules) is data under `rules/`, embedded at build time.
+
+pub mod audit;
+pub mod baseline;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod extract;
+pub mod facts;
+pub mod fetch;
+pub mod knowledge;
+pub mod page;
+pub mod report;
+pub mod rules;
+pub mod targets;
+pub mod text;

@@ -1,0 +1,148 @@
+//! Thin binary: parse the command line, call the library, map the outcome to an exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use cookie_audit::cli::{Cli, Command, RulesCommand};
+use cookie_audit::{audit, commands, config};
+
+/// Exit codes (DESIGN.md): 0 fine, 1 findings at or above --fail-on, 2 usage/config/rule error,
+/// 3 no target could be audited; 130/143 after SIGINT/SIGTERM.
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}"), USAGE),
+    };
+    let result = match cli.command {
+        Command::Audit(args) => return runtime.block_on(run_audit(*args, cli.config.as_deref())),
+        Command::Rules(RulesCommand::List(dir)) => {
+            commands::rules_list(dir.rules.as_deref()).map(|s| (s, true))
+        }
+        Command::Rules(RulesCommand::Show { id, dir }) => {
+            commands::rules_show(&id, dir.rules.as_deref()).map(|s| (s, true))
+        }
+        Command::Rules(RulesCommand::Test { dir }) => commands::rules_test(dir.as_deref()),
+        Command::Merge(args) => commands::merge(&args.reports).and_then(|report| {
+            let json = cookie_audit::report::json::render(&report)
+                .map_err(|e| audit::SetupError(e.to_string()))?;
+            cookie_audit::report::write_atomically(&args.output, json.as_bytes())
+                .map_err(|e| audit::SetupError(format!("{}: {e}", args.output.display())))?;
+            Ok((
+                format!(
+                    "merged {} page(s) into {}\n",
+                    report.pages.len(),
+                    args.output.display()
+                ),
+                true,
+            ))
+        }),
+        Command::Report(args) => commands::read_report(&args.report)
+            .and_then(|report| {
+                commands::rerender(
+                    &report,
+                    &args.format,
+                    &args.output,
+                    args.rules.rules.as_deref(),
+                )
+            })
+            .map(|s| (s, true)),
+    };
+    match result {
+        Ok((out, ok)) => {
+            print!("{out}");
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail(&e.0, USAGE),
+    }
+}
+
+async fn run_audit(
+    args: cookie_audit::cli::AuditArgs,
+    config_path: Option<&std::path::Path>,
+) -> ExitCode {
+    let file = match config::load(config_path) {
+        Ok(f) => f,
+        Err(e) => return fail(&e, USAGE),
+    };
+    let settings = match config::AuditSettings::resolve(args, file) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, USAGE),
+    };
+    let fail_on = settings.fail_on;
+    let show_table = settings
+        .formats
+        .contains(&cookie_audit::report::Format::Table);
+    let counts_only_new = settings.baseline.is_some();
+    let outcome = match audit::run(settings).await {
+        Ok(o) => o,
+        Err(e) => return fail(&e.0, USAGE),
+    };
+    let report = &outcome.report;
+    if show_table {
+        println!(
+            "{}",
+            cookie_audit::report::table::render(report, std::io::stdout().is_terminal())
+        );
+    }
+    let failing = fail_on.threshold().map_or(0, |t| {
+        report
+            .pages
+            .iter()
+            .flat_map(|p| &p.findings)
+            .filter(|f| {
+                f.severity >= t && (!counts_only_new || f.baseline.as_deref() == Some("new"))
+            })
+            .count()
+    });
+    let (code, why) = if let Some(sig) = outcome.interrupted {
+        (
+            128 + sig as u8,
+            format!("interrupted by signal {sig}; finished pages are in the reports"),
+        )
+    } else if report.summary.audited == 0 {
+        (3, "no target could be audited".to_owned())
+    } else if failing > 0 {
+        (
+            1,
+            format!("{failing} finding(s) at or above --fail-on {fail_on:?}").to_lowercase(),
+        )
+    } else {
+        (0, "no finding at or above --fail-on".to_owned())
+    };
+    let s = &report.summary;
+    eprintln!(
+        "{} target(s): {} audited, {} error(s); findings: {} high, {} medium, {} low, {} info{} → exit {code} ({why})",
+        s.targets,
+        s.audited,
+        s.errors,
+        s.findings.high,
+        s.findings.medium,
+        s.findings.low,
+        s.findings.info,
+        if report.fixed.is_empty() {
+            String::new()
+        } else {
+            format!("; {} fixed since the baseline", report.fixed.len())
+        },
+    );
+    for f in &outcome.files {
+        eprintln!("wrote {}", f.display());
+    }
+    ExitCode::from(code)
+}
+
+fn fail(message: &str, code: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,82 @@
+//! What a fetch produces: the page as the tool received it, or why it could not be had.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::facts::Mode;
+
+/// A fetched page, before extraction.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The target as the user gave it.
+    pub input: String,
+    /// Final URL after redirects (a `file://` URL for local files).
+    pub url: String,
+    pub status: Option<u16>,
+    pub mode: Mode,
+    pub fetched_at: DateTime<Utc>,
+    pub body_sha256: String,
+    pub content_language: Option<String>,
+    pub redirects: Vec<Redirect>,
+    /// Every `Set-Cookie` header of every response in the redirect chain.
+    pub set_cookies: Vec<SetCookie>,
+    /// The HTML decoded to UTF-8 (the rendered DOM in render mode).
+    pub html: String,
+    pub rendered: Option<crate::fetch::Rendered>,
+}
+
+/// One hop of a redirect chain.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Redirect {
+    pub url: String,
+    pub status: u16,
+}
+
+/// A raw `Set-Cookie` header and the URL of the response that carried it.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub header: String,
+    pub url: String,
+}
+
+/// Why a target could not be audited. Kinds are fixed by DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    HttpStatus,
+    TooLarge,
+    RedirectLoop,
+    NotHtml,
+    Io,
+    Render,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, thiserror::Error)]
+#[error("{kind:?}: {message}")]
+pub struct PageError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The HTTP status when the error is about one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<u16>,
+}
+
+impl PageError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        PageError {
+            kind,
+            message: message.into(),
+            status: None,
+        }
+    }
+
+    /// 403, 406 and 429 mean a site refused the auditor, not that it is down.
+    pub fn is_blocked(&self) -> bool {
+        matches!(self.status, Some(403 | 406 | 429))
+    }
+}

@@ -1,0 +1,87 @@
+//! One self-contained HTML file: summary, a chart of findings by rule, a card per page.
+//! Everything that comes from a page is escaped, and control characters are dropped.
+
+use base64::Engine as _;
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
+
+use super::{Report, RuleInfo, help_uri};
+
+const TEMPLATE: &str = include_str!("report.html.j2");
+
+#[derive(Serialize)]
+struct Bar<'a> {
+    rule: &'a str,
+    title: &'a str,
+    count: usize,
+    percent: usize,
+    severity: &'a str,
+}
+
+pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+    let mut env = Environment::new();
+    env.set_formatter(|out, state, value| {
+        let cleaned = match value.as_str() {
+            Some(s) => Value::from(strip_controls(s)),
+            None => value.clone(),
+        };
+        minijinja::escape_formatter(out, state, &cleaned)
+    });
+    env.add_template("report.html", TEMPLATE)?;
+    let by_rule = report.findings_by_rule();
+    let max = by_rule.values().map(Vec::len).max().unwrap_or(1).max(1);
+    let bars: Vec<Bar> = by_rule
+        .iter()
+        .map(|(rule, hits)| {
+            let info = rules.iter().find(|r| r.id == *rule);
+            Bar {
+                rule,
+                title: info.map_or(rule, |r| r.title.as_str()),
+                count: hits.len(),
+                percent: hits.len() * 100 / max,
+                severity: hits
+                    .iter()
+                    .map(|(_, f)| f.severity)
+                    .max()
+                    .map_or("info", |s| s.as_str()),
+            }
+        })
+        .collect();
+    let screenshots: Vec<Option<String>> = report
+        .pages
+        .iter()
+        .map(|p| {
+            p.facts
+                .render
+                .as_ref()
+                .and_then(|r| r.screenshot.as_deref())
+                .and_then(embed_png)
+        })
+        .collect();
+    let help: Vec<(String, String)> = rules
+        .iter()
+        .map(|r| (r.id.clone(), help_uri(&r.id)))
+        .collect();
+    let html = env.get_template("report.html")?.render(context! {
+        report => Value::from(minijinja::value::Serde(report)),
+        bars => Value::from(minijinja::value::Serde(&bars)),
+        screenshots => screenshots,
+        help => help.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+    })?;
+    Ok(html)
+}
+
+fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
+/// A screenshot as a data URI, so the report stays one file.
+fn embed_png(path: &str) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}

@@ -1,0 +1,48 @@
+//! JUnit XML: a test suite per page, a test case per evaluated rule; findings fail, errors err.
+
+use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Report, RuleInfo};
+
+pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+    let mut junit = JUnit::new("cookie-audit");
+    for page in &report.pages {
+        let mut suite = TestSuite::new(page.url.as_str());
+        if let Some(err) = &page.error {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(err.message.as_str());
+            status.set_type(format!("{:?}", err.kind));
+            suite.add_test_case(TestCase::new("fetch", status));
+            junit.add_test_suite(suite);
+            continue;
+        }
+        for rule in rules {
+            let skipped = rule.render_only && page.mode == crate::facts::Mode::Static;
+            let case = match page.findings.iter().find(|f| f.rule == rule.id) {
+                Some(f) => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(f.message.as_str());
+                    status.set_type(f.severity.as_str());
+                    status.set_description(format!(
+                        "{}\nEvidence: {}\nReferences: {}",
+                        f.message,
+                        f.evidence,
+                        f.references.join("; ")
+                    ));
+                    TestCase::new(rule.id.as_str(), status)
+                }
+                None if skipped => {
+                    let mut status = TestCaseStatus::skipped();
+                    status.set_message("needs render mode");
+                    TestCase::new(rule.id.as_str(), status)
+                }
+                None => TestCase::new(rule.id.as_str(), TestCaseStatus::success()),
+            };
+            let mut case = case;
+            case.set_classname(page.url.as_str());
+            suite.add_test_case(case);
+        }
+        junit.add_test_suite(suite);
+    }
+    Ok(junit.to_string()?)
+}

@@ -1,0 +1,239 @@
+//! The report: one model (schema `cookie-audit/report/v1`) and sibling writers that read it.
+
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::facts::{Coverage, Facts, Mode};
+use crate::page::{PageError, Redirect};
+use crate::rules::{Finding, Severity};
+
+pub const SCHEMA: &str = "cookie-audit/report/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub profile: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub summary: Summary,
+    pub pages: Vec<PageReport>,
+    /// Findings of the baseline that no longer appear (only with `--baseline`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<FixedFinding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+    /// Fingerprint of the rule set that judged the pages.
+    pub rules_version: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Summary {
+    pub targets: usize,
+    pub audited: usize,
+    pub errors: usize,
+    pub findings: SeverityCounts,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct SeverityCounts {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    pub fn add(&mut self, s: Severity) {
+        match s {
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+
+    pub fn get(&self, s: Severity) -> usize {
+        match s {
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}
+
+/// One target's outcome: a page with its facts and findings, or an error.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct PageReport {
+    pub input: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub mode: Mode,
+    pub error: Option<PageError>,
+    pub coverage: Coverage,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub body_sha256: Option<String>,
+    pub content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<Redirect>,
+    #[serde(flatten)]
+    pub facts: Facts,
+    pub findings: Vec<Finding>,
+}
+
+/// A baseline finding that is gone.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct FixedFinding {
+    pub url: String,
+    pub rule: String,
+    pub fingerprint: String,
+}
+
+impl Report {
+    /// Recomputes the summary from the pages (after a merge or a baseline comparison).
+    pub fn summarise(&mut self) {
+        let mut summary = Summary {
+            targets: self.pages.len(),
+            ..Summary::default()
+        };
+        for page in &self.pages {
+            if page.error.is_some() {
+                summary.errors += 1;
+            } else {
+                summary.audited += 1;
+            }
+            for f in &page.findings {
+                summary.findings.add(f.severity);
+            }
+        }
+        self.summary = summary;
+    }
+
+    /// Findings grouped by rule id, for the summaries that read by rule.
+    pub fn findings_by_rule(&self) -> BTreeMap<&str, Vec<(&PageReport, &Finding)>> {
+        let mut by_rule: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for page in &self.pages {
+            for f in &page.findings {
+                by_rule.entry(f.rule.as_str()).or_default().push((page, f));
+            }
+        }
+        by_rule
+    }
+}
+
+/// Every output format; `table` goes to stdout, the others to files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+    Junit,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    pub fn file_name(self) -> Option<&'static str> {
+        match self {
+            Format::Table => None,
+            Format::Json => Some("report.json"),
+            Format::Sarif => Some("report.sarif"),
+            Format::Junit => Some("junit.xml"),
+            Format::Markdown => Some("report.md"),
+            Format::Html => Some("report.html"),
+        }
+    }
+}
+
+/// What a writer needs beside the report: the rules, to explain them.
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub rationale: String,
+    pub severity: Severity,
+    pub references: Vec<String>,
+    /// Needs render-mode facts; silent in static mode.
+    pub render_only: bool,
+}
+
+impl RuleInfo {
+    pub fn from_rules<'a>(
+        rules: impl IntoIterator<Item = &'a crate::rules::Rule>,
+    ) -> Vec<RuleInfo> {
+        rules
+            .into_iter()
+            .map(|r| RuleInfo {
+                render_only: r.render_only(),
+                id: r.id.clone(),
+                title: r.title.clone(),
+                summary: r.summary.clone(),
+                rationale: r.rationale.clone(),
+                severity: r.severity,
+                references: r.references.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Renders one file format to a string.
+pub fn render(format: Format, report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => table::render(report, false),
+        Format::Json => json::render(report)?,
+        Format::Sarif => sarif::render(report, rules)?,
+        Format::Junit => junit::render(report, rules)?,
+        Format::Markdown => markdown::render(report, rules),
+        Format::Html => html::render(report, rules)?,
+    })
+}
+
+/// Writes every file format into `dir`, each through a temporary file so none is half-written.
+pub fn write_files(
+    dir: &std::path::Path,
+    formats: &[Format],
+    report: &Report,
+    rules: &[RuleInfo],
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for format in formats {
+        let Some(name) = format.file_name() else {
+            continue;
+        };
+        let path = dir.join(name);
+        write_atomically(&path, render(*format, report, rules)?.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Rules documentation anchor, used as SARIF `helpUri` and in HTML/Markdown links.
+pub fn help_uri(rule: &str) -> String {
+    format!("https://github.com/cookie-audit/cookie-audit/blob/main/rules/rules/{rule}.toml")
+}

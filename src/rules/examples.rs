@@ -1,0 +1,137 @@
+//! Running the examples every rule file carries (`cookie-audit rules test`, `cargo test`).
+
+use chrono::Utc;
+
+use super::eval::check_rule;
+use super::load::{Example, Rule, RuleSet};
+use crate::facts::{Facts, Mode};
+use crate::knowledge::Knowledge;
+use crate::knowledge::profiles::DEFAULT_PROFILE;
+use crate::page::{Page, SetCookie};
+
+const EXAMPLE_URL: &str = "https://www.example.com/";
+
+/// What one example did.
+pub struct Outcome<'r> {
+    pub rule: &'r Rule,
+    pub example: &'r Example,
+    /// Whether the rule fired, or why it could not be evaluated.
+    pub fired: Result<bool, String>,
+    /// The facts the rule saw, for the report of a failure.
+    pub facts: Facts,
+}
+
+impl Outcome<'_> {
+    pub fn passed(&self) -> bool {
+        self.fired.as_ref().is_ok_and(|f| *f == self.example.fires)
+    }
+}
+
+pub fn run_all<'r>(rules: &'r RuleSet, knowledge: &Knowledge) -> Vec<Outcome<'r>> {
+    rules
+        .rules
+        .iter()
+        .flat_map(|rule| rule.examples.iter().map(move |ex| (rule, ex)))
+        .map(|(rule, ex)| run_one(rule, ex, knowledge))
+        .collect()
+}
+
+pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) -> Outcome<'r> {
+    let url = example
+        .url
+        .clone()
+        .unwrap_or_else(|| EXAMPLE_URL.to_owned());
+    let mode = example.mode.unwrap_or(if rule.render_only() {
+        Mode::Render
+    } else {
+        Mode::Static
+    });
+    let facts = match example_facts(example, &url, mode, knowledge) {
+        Ok(f) => f,
+        Err(e) => {
+            return Outcome {
+                rule,
+                example,
+                fired: Err(e),
+                facts: Facts::default(),
+            };
+        }
+    };
+    let profile_id = example.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+    let fired = match knowledge.profiles.get(profile_id) {
+        Some(profile) => check_rule(rule, profile, &facts, &url, mode).map(|f| f.is_some()),
+        None => Err(format!("unknown profile {profile_id}")),
+    };
+    Outcome {
+        rule,
+        example,
+        fired,
+        facts,
+    }
+}
+
+fn example_facts(
+    example: &Example,
+    url: &str,
+    mode: Mode,
+    knowledge: &Knowledge,
+) -> Result<Facts, String> {
+    let mut facts = match &example.html {
+        Some(html) => {
+            let page = Page {
+                input: url.to_owned(),
+                url: url.to_owned(),
+                status: Some(200),
+                mode,
+                fetched_at: Utc::now(),
+                body_sha256: String::new(),
+                content_language: None,
+                redirects: Vec::new(),
+                set_cookies: example
+                    .set_cookies
+                    .iter()
+                    .map(|h| SetCookie {
+                        header: h.clone(),
+                        url: url.to_owned(),
+                    })
+                    .collect(),
+                html: html.clone(),
+                rendered: None,
+            };
+            crate::extract::extract(&page, knowledge)
+        }
+        None => Facts::default(),
+    };
+    if mode == Mode::Render && facts.render.is_none() {
+        facts.render = Some(Default::default());
+    }
+    if let Some(overlay) = &example.facts {
+        let patch: serde_json::Value = serde_json::from_str(overlay).map_err(|e| {
+            format!(
+                "facts of example {:?} are not valid JSON: {e}",
+                example.name
+            )
+        })?;
+        let mut base = serde_json::to_value(&facts).map_err(|e| e.to_string())?;
+        merge(&mut base, patch);
+        facts = serde_json::from_value(base).map_err(|e| {
+            format!(
+                "facts of example {:?} do not fit the facts model: {e}",
+                example.name
+            )
+        })?;
+    }
+    Ok(facts)
+}
+
+/// Deep merge of JSON objects; anything else replaces.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, p) => *b = p,
+    }
+}

@@ -1,0 +1,123 @@
+//! Functions rules may call where plain CEL would be clumsy.
+
+use std::sync::Arc;
+
+use cel::objects::Key;
+use cel::{Context, Value};
+
+/// Every function added here, for validating rule files.
+pub const NAMES: [&str; 6] = [
+    "has_role",
+    "role_buttons",
+    "any_category",
+    "in_categories",
+    "names",
+    "join",
+];
+
+pub fn register(ctx: &mut Context<'_, '_>) {
+    let ok = [
+        ctx.add_function("has_role", |banner: Value, role: Arc<String>| {
+            !first_layer_with_role(&banner, &role).is_empty()
+        }),
+        ctx.add_function("role_buttons", |banner: Value, role: Arc<String>| {
+            Value::List(Arc::new(first_layer_with_role(&banner, &role)))
+        }),
+        ctx.add_function(
+            "any_category",
+            |list: Arc<Vec<Value>>, cats: Arc<Vec<Value>>| list.iter().any(|v| in_any(v, &cats)),
+        ),
+        ctx.add_function(
+            "in_categories",
+            |list: Arc<Vec<Value>>, cats: Arc<Vec<Value>>| {
+                Value::List(Arc::new(
+                    list.iter().filter(|v| in_any(v, &cats)).cloned().collect(),
+                ))
+            },
+        ),
+        ctx.add_function("names", |list: Arc<Vec<Value>>| {
+            Value::List(Arc::new(
+                list.iter()
+                    .map(|v| Value::String(Arc::new(name_of(v))))
+                    .collect(),
+            ))
+        }),
+        ctx.add_function("join", |list: Arc<Vec<Value>>, sep: Arc<String>| {
+            list.iter()
+                .map(display)
+                .collect::<Vec<_>>()
+                .join(sep.as_str())
+        }),
+    ];
+    for r in ok {
+        r.expect("custom function names do not clash with the CEL standard library");
+    }
+}
+
+fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Map(m) => m.map.get(&Key::String(Arc::new(key.to_owned()))),
+        _ => None,
+    }
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    match field(v, key) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn first_layer_with_role(banner: &Value, role: &str) -> Vec<Value> {
+    match field(banner, "buttons") {
+        Some(Value::List(buttons)) => buttons
+            .iter()
+            .filter(|b| {
+                str_field(b, "role") == Some(role)
+                    && !matches!(field(b, "first_layer"), Some(Value::Bool(false)))
+            })
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn in_any(v: &Value, cats: &[Value]) -> bool {
+    let cat = str_field(v, "category").unwrap_or_default();
+    cats.iter()
+        .any(|c| matches!(c, Value::String(s) if s.as_str() == cat))
+}
+
+/// What to call an item in a message: a cookie's name, a button's label, a tracker's host.
+fn name_of(v: &Value) -> String {
+    ["name", "label", "host", "text", "url"]
+        .iter()
+        .find_map(|k| str_field(v, k).filter(|s| !s.is_empty()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| display(v))
+}
+
+/// A value as plain text for messages and evidence.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => format!("{f:.2}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        Value::List(items) => items
+            .iter()
+            .map(|i| {
+                if matches!(i, Value::Map(_)) {
+                    name_of(i)
+                } else {
+                    display(i)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Map(_) => name_of(v),
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,345 @@
+//! Loading and validating rule files: everything wrong is reported with file, line and reason.
+
+use std::collections::{BTreeMap, HashSet};
+
+use cel::Program;
+use serde::Deserialize;
+
+use super::{Confidence, Severity};
+use crate::facts::Mode;
+use crate::knowledge::{KnowledgeError, Source, Sources, line_of_key, parse};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    id: String,
+    title: String,
+    severity: Severity,
+    summary: String,
+    rationale: String,
+    references: Vec<String>,
+    #[serde(default)]
+    profiles: Vec<String>,
+    #[serde(default)]
+    severity_by_profile: BTreeMap<String, Severity>,
+    #[serde(default = "both_modes")]
+    modes: Vec<Mode>,
+    #[serde(default)]
+    confidence: Option<Confidence>,
+    #[serde(default)]
+    when: Option<String>,
+    condition: String,
+    message: String,
+    #[serde(default)]
+    evidence: Option<String>,
+    #[serde(default, rename = "example")]
+    examples: Vec<Example>,
+}
+
+fn both_modes() -> Vec<Mode> {
+    vec![Mode::Static, Mode::Render]
+}
+
+/// One of a rule's own test cases: a page (HTML and cookies) or a facts document, and whether the rule fires.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    pub fires: bool,
+    #[serde(default)]
+    pub html: Option<String>,
+    /// JSON merged over the facts extracted from `html` (or over empty facts).
+    #[serde(default)]
+    pub facts: Option<String>,
+    #[serde(default)]
+    pub set_cookies: Vec<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub mode: Option<Mode>,
+}
+
+/// A compiled expression and its source, for messages.
+pub struct Expr {
+    pub source: String,
+    pub program: Program,
+}
+
+/// A piece of a message template: literal text or a `{{ expression }}`.
+pub enum Piece {
+    Text(String),
+    Expr(Expr),
+}
+
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub rationale: String,
+    pub references: Vec<String>,
+    pub profiles: Vec<String>,
+    pub severity_by_profile: BTreeMap<String, Severity>,
+    pub modes: Vec<Mode>,
+    pub confidence: Option<Confidence>,
+    pub when: Option<Expr>,
+    pub condition: Expr,
+    pub message: Vec<Piece>,
+    pub message_source: String,
+    pub evidence: Option<Expr>,
+    pub examples: Vec<Example>,
+    /// Where the rule came from, for `rules show` and error messages.
+    pub origin: String,
+    /// The rule reads the banner, so a generic banner match makes it a heuristic.
+    pub reads_banner: bool,
+}
+
+impl Rule {
+    pub fn applies_to(&self, profile: &str) -> bool {
+        self.profiles.is_empty() || self.profiles.iter().any(|p| p == profile)
+    }
+
+    pub fn severity_for(&self, profile: &str) -> Severity {
+        self.severity_by_profile
+            .get(profile)
+            .copied()
+            .unwrap_or(self.severity)
+    }
+
+    pub fn render_only(&self) -> bool {
+        !self.modes.contains(&Mode::Static)
+    }
+}
+
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// Loads every rule; `profile_ids` are the known profiles.
+    pub fn load<'a>(
+        sources: &Sources,
+        profile_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<RuleSet, KnowledgeError> {
+        let profiles: HashSet<&str> = profile_ids.into_iter().collect();
+        let mut rules: Vec<Rule> = Vec::new();
+        for source in sources.under("rules/") {
+            let rule = load_rule(source, &profiles)?;
+            if let Some(other) = rules.iter().find(|r| r.id == rule.id) {
+                return Err(KnowledgeError::new(
+                    source,
+                    line_of_key(&source.text, "id"),
+                    format!("duplicate rule id {:?} (also in {})", rule.id, other.origin),
+                ));
+            }
+            rules.push(rule);
+        }
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(RuleSet { rules })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, KnowledgeError> {
+    let file: RuleFile = parse(source)?;
+    let at_key =
+        |key: &str, msg: String| KnowledgeError::new(source, line_of_key(&source.text, key), msg);
+    if !is_kebab(&file.id) {
+        return Err(at_key(
+            "id",
+            format!(
+                "rule id {:?} must be kebab-case (lowercase letters, digits and dashes)",
+                file.id
+            ),
+        ));
+    }
+    let stem = source
+        .name
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".toml");
+    if stem != file.id {
+        return Err(at_key(
+            "id",
+            format!(
+                "rule id {:?} does not match the file name {stem:?}.toml",
+                file.id
+            ),
+        ));
+    }
+    if file.references.is_empty() || file.references.iter().any(|r| r.trim().is_empty()) {
+        return Err(at_key(
+            "references",
+            "a rule needs at least one legal reference, and none may be empty".into(),
+        ));
+    }
+    for (key, value) in [
+        ("title", &file.title),
+        ("summary", &file.summary),
+        ("rationale", &file.rationale),
+    ] {
+        if value.trim().is_empty() {
+            return Err(at_key(key, format!("{key} must not be empty")));
+        }
+    }
+    for p in file.profiles.iter().chain(file.severity_by_profile.keys()) {
+        if !profiles.contains(p.as_str()) {
+            return Err(at_key(
+                if file.profiles.contains(p) {
+                    "profiles"
+                } else {
+                    p
+                },
+                format!("unknown profile {p:?}"),
+            ));
+        }
+    }
+    if file.modes.is_empty() {
+        return Err(at_key(
+            "modes",
+            "modes must name static, render or both".into(),
+        ));
+    }
+    if !file.examples.iter().any(|e| e.fires) || !file.examples.iter().any(|e| !e.fires) {
+        return Err(KnowledgeError::new(
+            source,
+            None,
+            "a rule needs at least one [[example]] that fires and one that does not",
+        ));
+    }
+    for (i, e) in file.examples.iter().enumerate() {
+        if e.html.is_none() && e.facts.is_none() {
+            let line = source
+                .text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.trim() == "[[example]]")
+                .nth(i)
+                .map(|(n, _)| n + 1);
+            return Err(KnowledgeError::new(
+                source,
+                line,
+                format!("example {:?} needs html or facts", e.name),
+            ));
+        }
+        if let Some(p) = &e.profile
+            && !profiles.contains(p.as_str()) {
+                return Err(KnowledgeError::new(
+                    source,
+                    None,
+                    format!("example {:?} names unknown profile {p:?}", e.name),
+                ));
+            }
+    }
+    let compile = |key: &str, src: &str| compile_expr(source, key, src);
+    let when = file
+        .when
+        .as_deref()
+        .map(|w| compile("when", w))
+        .transpose()?;
+    let condition = compile("condition", &file.condition)?;
+    let evidence = file
+        .evidence
+        .as_deref()
+        .map(|e| compile("evidence", e))
+        .transpose()?;
+    let message = compile_template(source, &file.message)?;
+    let reads_banner = [Some(&condition), when.as_ref(), evidence.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|e| e.program.references().has_variable("banner"));
+    Ok(Rule {
+        id: file.id,
+        title: file.title,
+        severity: file.severity,
+        summary: file.summary,
+        rationale: file.rationale,
+        references: file.references,
+        profiles: file.profiles,
+        severity_by_profile: file.severity_by_profile,
+        modes: file.modes,
+        confidence: file.confidence,
+        when,
+        condition,
+        message,
+        message_source: file.message,
+        evidence,
+        examples: file.examples,
+        origin: source.name.clone(),
+        reads_banner,
+    })
+}
+
+/// Compiles a CEL expression; a syntax error names the file, the key's line and the column.
+fn compile_expr(source: &Source, key: &str, src: &str) -> Result<Expr, KnowledgeError> {
+    Program::compile(src)
+        .map(|program| Expr {
+            source: src.to_owned(),
+            program,
+        })
+        .map_err(|errors| {
+            let detail = errors
+                .errors
+                .iter()
+                .map(|e| {
+                    format!(
+                        "line {} column {} of the expression: {}",
+                        e.pos.0,
+                        e.pos.1 + 1,
+                        e.msg
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let line = line_of_key(&source.text, key);
+            KnowledgeError::new(
+                source,
+                line,
+                format!("invalid CEL in `{key}`: {detail}\n    {}", src.trim()),
+            )
+        })
+}
+
+fn compile_template(source: &Source, template: &str) -> Result<Vec<Piece>, KnowledgeError> {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            pieces.push(Piece::Text(rest[..start].to_owned()));
+        }
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| {
+            KnowledgeError::new(
+                source,
+                line_of_key(&source.text, "message"),
+                "unclosed `{{` in message".to_owned(),
+            )
+        })?;
+        pieces.push(Piece::Expr(compile_expr(
+            source,
+            "message",
+            after[..end].trim(),
+        )?));
+        rest = &after[end + 2..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest.to_owned()));
+    }
+    Ok(pieces)
+}
