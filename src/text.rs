@@ -92,7 +92,10 @@ mod tests {
             "parametrer vos choix"
         );
         assert_eq!(normalize("J’accepte"), "j accepte");
-        assert!(contains_phrase(&normalize("l'intérêt légitime"), &normalize("intérêt légitime")));
+        assert!(contains_phrase(
+            &normalize("l'intérêt légitime"),
+            &normalize("intérêt légitime")
+        ));
         assert_eq!(normalize("Schließen"), "schliessen");
         assert_eq!(normalize("×"), "×");
     }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 
-use super::controls::{CONTROL_SELECTOR, RoleGuess, control_label, guess_role_fast};
+use super::controls::{CONTROLS, RoleGuess, control_label, guess_role_fast};
 use super::dom::{is_hidden, visible_text};
 use crate::facts::{Detection, Role};
 use crate::knowledge::Knowledge;
@@ -57,9 +57,10 @@ pub fn cmp_from_scripts<'k>(
                 .and_then(|base| base.join(src).ok())
                 .or_else(|| url::Url::parse(src).ok());
             if let Some(url) = url
-                && let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_script(&url)) {
-                    return Some(cmp);
-                }
+                && let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_script(&url))
+            {
+                return Some(cmp);
+            }
         } else {
             let code: String = script.text().collect();
             if let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_inline(&code)) {
@@ -144,12 +145,14 @@ fn simple_tokens(css: &str) -> Vec<String> {
     tokens
 }
 
+/// A CMP root with something to show; markup parked in a `<template>` shows nothing.
 fn has_content(root: ElementRef<'_>) -> bool {
-    root.text().any(|t| !t.trim().is_empty())
-        || root
-            .select(&Selector::parse(CONTROL_SELECTOR).expect("static selector"))
-            .next()
-            .is_some()
+    let in_template = root
+        .ancestors()
+        .filter_map(|n| n.value().as_element())
+        .any(|e| e.name() == "template");
+    !in_template
+        && (root.text().any(|t| !t.trim().is_empty()) || root.select(&CONTROLS).next().is_some())
 }
 
 /// Second-layer roots of a CMP present in the DOM.
@@ -176,8 +179,7 @@ pub fn generic<'a>(
             candidates.push(e);
         }
     };
-    let controls = Selector::parse(CONTROL_SELECTOR).expect("static selector");
-    for control in doc.select(&controls) {
+    for control in doc.select(&CONTROLS) {
         let label = control_label(control);
         let guess = guess_role_fast(&knowledge.lexicons, &label, control.value().name() != "a");
         if matches!(
@@ -197,9 +199,10 @@ pub fn generic<'a>(
     }
     for node in doc.tree.nodes() {
         if let Some(el) = ElementRef::wrap(node)
-            && (attribute_hint(el) || is_dialog(el)) {
-                push(el, &mut candidates);
-            }
+            && (attribute_hint(el) || is_dialog(el))
+        {
+            push(el, &mut candidates);
+        }
     }
     let lexicons = knowledge.lexicons.ordered(page_langs, true);
     candidates
@@ -246,7 +249,8 @@ fn score(
     lexicons: &[&crate::knowledge::lexicon::Lexicon],
     knowledge: &Knowledge,
 ) -> Option<f64> {
-    if is_hidden(candidate) && !attribute_hint(candidate) {
+    // A generic match must be visible in the HTML as served; hidden markup is for render mode.
+    if is_hidden(candidate) {
         return None;
     }
     if candidate.text().map(str::len).sum::<usize>() > MAX_BANNER_CHARS * 3 {
@@ -269,25 +273,21 @@ fn score(
         .iter()
         .any(|t| t.contains("cookie") || t.contains("consent"))
         || terms.len() >= 2;
-    let controls = Selector::parse(CONTROL_SELECTOR).expect("static selector");
     let mut roles = HashSet::new();
     let mut control_count = 0;
-    for control in candidate.select(&controls).take(60) {
+    for control in candidate.select(&CONTROLS).take(60) {
         control_count += 1;
         let label = control_label(control);
         if let Some(g) = guess_role_fast(&knowledge.lexicons, &label, true) {
             roles.insert(g.role);
         }
     }
-    let choice = roles.contains(&Role::Accept)
-        || roles.contains(&Role::Reject)
-        || roles.contains(&Role::Acknowledge);
+    // A consent notice always lets the visitor agree or acknowledge; a refusal alone
+    // ("No thanks" under a newsletter form) is not one.
+    let choice = roles.contains(&Role::Accept) || roles.contains(&Role::Acknowledge);
     let hint = attribute_hint(candidate);
     let hinted_choice = hint && control_count > 0 && strong_term;
     if !(choice || hinted_choice) {
-        return None;
-    }
-    if !strong_term && !hint {
         return None;
     }
     let mut s = 2.0 * terms.len().min(3) as f64;

@@ -104,10 +104,7 @@ pub fn classify_label(
 fn contained_role(lex: &Lexicon, norm: &str) -> Option<RoleGuess> {
     let hits: Vec<(Role, usize)> = ROLE_CATS
         .iter()
-        .filter_map(|(role, cat)| {
-            lex.longest_in(*cat, norm)
-                .map(|p| (*role, p.words))
-        })
+        .filter_map(|(role, cat)| lex.longest_in(*cat, norm).map(|p| (*role, p.words)))
         .collect();
     let reject = hits.iter().find(|h| h.0 == Role::Reject);
     let accept = hits.iter().find(|h| h.0 == Role::Accept);
@@ -277,26 +274,36 @@ pub fn read_controls(scope: &Scope<'_, '_>) -> Controls {
                 && cmp_role.is_none()
                 && el.value().attr("role") != Some("button");
             if is_link {
-                // A policy link is information; a link whose words make a choice is a control.
-                let text_kind = scope.link_kind_from_text(&label);
+                // A policy link is information; a link whose words make a choice, or that goes
+                // nowhere a policy lives, acts as a control.
                 let choice = lex_role.filter(|_| label.chars().count() <= 60);
                 let decisive = matches!(choice, Some(Role::Accept | Role::Reject));
-                if !decisive && (text_kind.is_some() || choice.is_none()) {
-                    if !label.is_empty() || !href.is_empty() {
-                        let kind = text_kind.unwrap_or_else(|| link_kind_from_href(href));
-                        links.push(Link {
-                            text: label,
-                            href: resolve(scope.page_url, href),
-                            kind,
-                        });
+                let kind = match scope.link_kind_from_text(&label) {
+                    Some(kind) if !decisive => Some(kind),
+                    None if choice.is_none() => {
+                        Some(link_kind_from_href(href)).filter(|k| *k != LinkKind::Other)
                     }
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    links.push(Link {
+                        text: label,
+                        href: resolve(scope.page_url, href),
+                        kind,
+                    });
                     continue;
                 }
             }
             if label.is_empty() && cmp_role.is_none() {
                 continue;
             }
-            let role = cmp_role.or(lex_role).unwrap_or(Role::Other);
+            // The visitor reads the label: an "OK" that the CMP wires to accept is still an
+            // acknowledgement to them (rules on explicit labels depend on it).
+            let role = match (cmp_role, lex_role) {
+                (Some(Role::Accept), Some(Role::Acknowledge)) => Role::Acknowledge,
+                (Some(r), _) | (None, Some(r)) => r,
+                (None, None) => Role::Other,
+            };
             buttons.push(Button {
                 in_text_flow: in_text_flow(el, &label),
                 first_layer: !scope.in_second_layer(el),
@@ -400,12 +407,12 @@ fn toggle_label(doc: &Html, el: ElementRef<'_>) -> String {
         && let Some(label) = doc
             .select(&LABELS)
             .find(|l| l.value().attr("for") == Some(id))
-        {
-            let text = all_text(label);
-            if !text.is_empty() {
-                return text;
-            }
+    {
+        let text = all_text(label);
+        if !text.is_empty() {
+            return text;
         }
+    }
     if let Some(ids) = v.attr("aria-labelledby") {
         let text: Vec<String> = ids
             .split_whitespace()

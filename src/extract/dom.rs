@@ -157,9 +157,10 @@ pub fn selector_for(el: ElementRef<'_>) -> String {
                 .filter(|c| c.value().name() == v.name())
                 .collect();
             if same.len() > 1
-                && let Some(i) = same.iter().position(|c| c.id() == e.id()) {
-                    part.push_str(&format!(":nth-of-type({})", i + 1));
-                }
+                && let Some(i) = same.iter().position(|c| c.id() == e.id())
+            {
+                part.push_str(&format!(":nth-of-type({})", i + 1));
+            }
         }
         parts.push(part);
         if parts.len() >= 4 || matches!(v.name(), "body" | "html") {

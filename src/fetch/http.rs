@@ -144,12 +144,13 @@ impl HttpFetcher {
             });
         }
         if let Some(ct) = &content_type
-            && !is_html_type(ct) {
-                return Err(PageError::new(
-                    ErrorKind::NotHtml,
-                    format!("{url} is {ct}, not HTML"),
-                ));
-            }
+            && !is_html_type(ct)
+        {
+            return Err(PageError::new(
+                ErrorKind::NotHtml,
+                format!("{url} is {ct}, not HTML"),
+            ));
+        }
         if looks_binary(&response.body) {
             return Err(PageError::new(
                 ErrorKind::NotHtml,

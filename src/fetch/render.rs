@@ -336,38 +336,39 @@ impl Renderer {
         let banner = banner_of(&html, &final_url, knowledge);
         let mut interaction = None;
         if self.settings.interact != Interact::None
-            && let Some(banner) = &banner {
-                let choice = if self.settings.interact == Interact::Accept {
-                    Role::Accept
-                } else {
-                    Role::Reject
-                };
-                let clicks = self
-                    .choose(tab, banner, choice, knowledge, &final_url)
-                    .await;
-                let mark = requests.lock().expect("request log").len();
-                settle(requests, Duration::from_secs(3)).await;
-                let after: Vec<(String, String)> =
-                    requests.lock().expect("request log")[mark..].to_vec();
-                let mut trackers_after: Vec<Tracker> = Vec::new();
-                for (u, kind) in &after {
-                    crate::extract::trackers::push_request(
-                        &mut trackers_after,
-                        &knowledge.trackers,
-                        u,
-                        kind,
-                    );
-                }
-                let accept_clicks = clicks_to(banner, Role::Accept);
-                interaction = Some(Interaction {
-                    choice: choice.as_str().into(),
-                    clicks: clicks.as_ref().ok().copied(),
-                    clicks_to_accept: accept_clicks,
-                    cookies_after: self.cookies(context, knowledge, &page_host, false).await,
-                    trackers_after,
-                    error: clicks.err(),
-                });
+            && let Some(banner) = &banner
+        {
+            let choice = if self.settings.interact == Interact::Accept {
+                Role::Accept
+            } else {
+                Role::Reject
+            };
+            let clicks = self
+                .choose(tab, banner, choice, knowledge, &final_url)
+                .await;
+            let mark = requests.lock().expect("request log").len();
+            settle(requests, Duration::from_secs(3)).await;
+            let after: Vec<(String, String)> =
+                requests.lock().expect("request log")[mark..].to_vec();
+            let mut trackers_after: Vec<Tracker> = Vec::new();
+            for (u, kind) in &after {
+                crate::extract::trackers::push_request(
+                    &mut trackers_after,
+                    &knowledge.trackers,
+                    u,
+                    kind,
+                );
             }
+            let accept_clicks = clicks_to(banner, Role::Accept);
+            interaction = Some(Interaction {
+                choice: choice.as_str().into(),
+                clicks: clicks.as_ref().ok().copied(),
+                clicks_to_accept: accept_clicks,
+                cookies_after: self.cookies(context, knowledge, &page_host, false).await,
+                trackers_after,
+                error: clicks.err(),
+            });
+        }
         if html.is_empty() {
             html = snapshot(tab).await.map_err(|e| err(&e))?;
         }
@@ -638,11 +639,12 @@ async fn snapshot(tab: &Tab) -> anyhow::Result<String> {
             .build()
             .map_err(anyhow::Error::msg)?;
         if let Ok(result) = tab.evaluate_expression(params).await
-            && let Ok(html) = result.into_value::<String>() {
-                frames.push_str(&format!(
-                    "<div data-cookie-audit-frame=\"{i}\">{html}</div>"
-                ));
-            }
+            && let Ok(html) = result.into_value::<String>()
+        {
+            frames.push_str(&format!(
+                "<div data-cookie-audit-frame=\"{i}\">{html}</div>"
+            ));
+        }
     }
     Ok(match main.rfind("</body>") {
         Some(pos) if !frames.is_empty() => format!("{}{frames}{}", &main[..pos], &main[pos..]),

@@ -121,9 +121,10 @@ impl Lexicons {
         let mut out: Vec<&Lexicon> = Vec::new();
         for lang in first.iter().copied().chain(["en"]) {
             if let Some(lex) = self.get(lang)
-                && !out.iter().any(|l| l.language == lex.language) {
-                    out.push(lex);
-                }
+                && !out.iter().any(|l| l.language == lex.language)
+            {
+                out.push(lex);
+            }
         }
         if all {
             for lex in &self.by_lang {

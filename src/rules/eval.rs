@@ -173,9 +173,10 @@ fn fire(
     facts: &Facts,
 ) -> Result<Option<Finding>, String> {
     if let Some(when) = &rule.when
-        && !truthy(when, ctx)? {
-            return Ok(None);
-        }
+        && !truthy(when, ctx)?
+    {
+        return Ok(None);
+    }
     if !truthy(&rule.condition, ctx)? {
         return Ok(None);
     }

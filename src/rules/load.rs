@@ -239,13 +239,14 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
             ));
         }
         if let Some(p) = &e.profile
-            && !profiles.contains(p.as_str()) {
-                return Err(KnowledgeError::new(
-                    source,
-                    None,
-                    format!("example {:?} names unknown profile {p:?}", e.name),
-                ));
-            }
+            && !profiles.contains(p.as_str())
+        {
+            return Err(KnowledgeError::new(
+                source,
+                None,
+                format!("example {:?} names unknown profile {p:?}", e.name),
+            ));
+        }
     }
     let compile = |key: &str, src: &str| compile_expr(source, key, src);
     let when = file

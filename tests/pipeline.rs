@@ -1,0 +1,180 @@
+//! Whole runs through the library: targets of every kind in, a schema-v1 report out.
+
+mod common;
+
+use std::path::PathBuf;
+
+use cookie_audit::audit;
+use cookie_audit::cli::AuditArgs;
+use cookie_audit::config::{AuditSettings, ConfigFile};
+use cookie_audit::facts::Coverage;
+use cookie_audit::page::ErrorKind;
+use cookie_audit::report::Format;
+
+fn settings(
+    targets: Vec<String>,
+    out: &std::path::Path,
+    adjust: impl FnOnce(&mut AuditArgs),
+) -> AuditSettings {
+    let mut args = AuditArgs {
+        targets,
+        output: Some(out.to_path_buf()),
+        format: vec![Format::Json],
+        quiet: true,
+        timeout: Some(3.0),
+        ..AuditArgs::default()
+    };
+    adjust(&mut args);
+    AuditSettings::resolve(args, ConfigFile::default()).expect("settings")
+}
+
+#[tokio::test]
+async fn every_target_ends_as_a_page_or_a_clear_error() {
+    let server = common::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let seed = common::fixtures().join("pages/generic/seed-fr-news.html");
+    let targets = vec![
+        seed.display().to_string(),
+        server.url("/hop1"),
+        server.url("/pdf"),
+        server.url("/forbidden"),
+        "ftp://example.com/".into(),
+        server.url("/hop1"),
+    ];
+    let outcome = audit::run(settings(targets, out.path(), |a| a.retries = Some(0)))
+        .await
+        .expect("run");
+    let r = &outcome.report;
+    assert_eq!(r.schema, "cookie-audit/report/v1");
+    assert_eq!(r.summary.targets, 5, "the duplicate URL is dropped");
+    assert_eq!((r.summary.audited, r.summary.errors), (2, 3));
+    let by_input = |s: &str| {
+        r.pages
+            .iter()
+            .find(|p| p.input == s)
+            .unwrap_or_else(|| panic!("no page {s}"))
+    };
+    let landing = by_input(&server.url("/hop1"));
+    assert_eq!(landing.coverage, Coverage::BannerFound);
+    let cookies: Vec<_> = landing
+        .facts
+        .cookies
+        .iter()
+        .map(|c| (c.name.as_str(), c.before_consent))
+        .collect();
+    assert!(
+        cookies.contains(&("_ga", true)) && cookies.contains(&("_fbp", true)),
+        "{cookies:?}"
+    );
+    assert!(
+        landing
+            .findings
+            .iter()
+            .any(|f| f.rule == "cookie-before-consent"),
+        "{:?}",
+        landing.findings
+    );
+    assert_eq!(
+        by_input(&server.url("/pdf")).error.as_ref().unwrap().kind,
+        ErrorKind::NotHtml
+    );
+    assert_eq!(
+        by_input(&server.url("/forbidden")).coverage,
+        Coverage::Blocked
+    );
+    let ftp = by_input("ftp://example.com/");
+    assert!(
+        ftp.error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("only http and https")
+    );
+    // The journal holds every finished page, one JSON object a line.
+    let journal = std::fs::read_to_string(out.path().join("pages.jsonl")).unwrap();
+    assert_eq!(journal.lines().count(), 5);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["pages"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn lists_folders_and_sitemap_indexes_are_expanded() {
+    let server = common::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("a.html"), "<html><body>a</body></html>").unwrap();
+    std::fs::write(dir.path().join("sub/b.htm"), "<html><body>b</body></html>").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a page").unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# pages\n\n{}\nnot a url at all\n",
+            server.url("/article/x")
+        ),
+    )
+    .unwrap();
+    let s = settings(vec![dir.path().display().to_string()], out.path(), |a| {
+        a.input = vec![PathBuf::from(&list)];
+        a.sitemap = Some(server.url("/sitemap.xml"));
+        a.limit = Some(4);
+    });
+    let outcome = audit::run(s).await.expect("run");
+    let inputs: Vec<&str> = outcome
+        .report
+        .pages
+        .iter()
+        .map(|p| p.input.as_str())
+        .collect();
+    assert_eq!(
+        inputs
+            .iter()
+            .filter(|i| i.ends_with(".html") || i.ends_with(".htm"))
+            .count(),
+        2,
+        "{inputs:?}"
+    );
+    assert_eq!(
+        inputs
+            .iter()
+            .filter(|i| i.contains("/article/") && i.contains('-'))
+            .count(),
+        4,
+        "sitemap --limit 4: {inputs:?}"
+    );
+    let bad = outcome
+        .report
+        .pages
+        .iter()
+        .find(|p| p.input == "not a url at all")
+        .expect("bad line reported");
+    assert!(
+        bad.error.as_ref().unwrap().message.contains("list.txt:4"),
+        "{:?}",
+        bad.error
+    );
+}
+
+#[tokio::test]
+async fn resume_skips_finished_targets() {
+    let server = common::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let first = vec![server.url("/article/1")];
+    audit::run(settings(first, out.path(), |_| {}))
+        .await
+        .expect("first run");
+    let both = vec![server.url("/article/1"), server.url("/article/2")];
+    let outcome = audit::run(settings(both, out.path(), |a| a.resume = true))
+        .await
+        .expect("resumed run");
+    assert_eq!(outcome.report.pages.len(), 2);
+    let journal = std::fs::read_to_string(out.path().join("pages.jsonl")).unwrap();
+    assert_eq!(
+        journal.lines().count(),
+        2,
+        "the finished page is not audited again"
+    );
+}
