@@ -38,6 +38,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Render a saved report.json again in other formats, without fetching.
     Report(ReportArgs),
+    /// Print the JSON Schema of report.json (schema cookie-audit/report/v1).
+    Schema,
 }
 
 #[derive(Subcommand, Debug)]

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
                 true,
             ))
         }),
+        Command::Schema => Ok((cookie_audit::report::json::schema(), true)),
         Command::Report(args) => commands::read_report(&args.report)
             .and_then(|report| {
                 commands::rerender(

@@ -138,24 +138,25 @@ fn element_kind(el: ElementRef<'_>) -> ElementKind {
     }
 }
 
-/// A link sitting inside running text, rather than a control of its own.
-fn in_text_flow(el: ElementRef<'_>, label: &str) -> bool {
+/// A link sitting inside running text, rather than a control of its own: the text around it in
+/// its parent (text nodes and inline elements, not separate blocks) reads as a sentence.
+fn in_text_flow(el: ElementRef<'_>) -> bool {
+    const INLINE: [&str; 9] = ["a", "span", "b", "strong", "em", "i", "small", "code", "u"];
     if el.value().name() != "a" {
         return false;
     }
-    let Some(parent) = el.parent().and_then(ElementRef::wrap) else {
-        return false;
-    };
-    if !matches!(
-        parent.value().name(),
-        "p" | "span" | "li" | "small" | "label" | "div" | "strong" | "em"
-    ) {
-        return false;
-    }
-    let around = visible_text(parent)
-        .chars()
-        .count()
-        .saturating_sub(label.chars().count());
+    let Some(parent) = el.parent() else { return false };
+    let around: usize = parent
+        .children()
+        .filter(|c| c.id() != el.id())
+        .map(|c| match c.value() {
+            scraper::Node::Text(t) => t.trim().chars().count(),
+            scraper::Node::Element(e) if INLINE.contains(&e.name()) => {
+                ElementRef::wrap(c).map_or(0, |e| visible_text(e).chars().count())
+            }
+            _ => 0,
+        })
+        .sum();
     around >= 25
 }
 
@@ -305,7 +306,7 @@ pub fn read_controls(scope: &Scope<'_, '_>) -> Controls {
                 (None, None) => Role::Other,
             };
             buttons.push(Button {
-                in_text_flow: in_text_flow(el, &label),
+                in_text_flow: in_text_flow(el),
                 first_layer: !scope.in_second_layer(el),
                 selector: selector_for(el),
                 element: element_kind(el),
