@@ -9,7 +9,8 @@ use cookie_audit::facts::Mode;
 use cookie_audit::page::{ErrorKind, Page, PageError, SetCookie};
 use cookie_audit::report::{self, Format, Report, RuleInfo, SCHEMA, Tool};
 
-const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{1b}[31m\u{0}|pipe|";
+const HOSTILE: &str =
+    "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{1b}[31m\u{0}|pipe|";
 
 fn fixed_time() -> DateTime<Utc> {
     "2026-11-29T10:00:00Z".parse().unwrap()
@@ -25,7 +26,13 @@ fn page(input: &str, url: &str, html: String, cookies: &[&str]) -> Page {
         body_sha256: "0".repeat(64),
         content_language: None,
         redirects: Vec::new(),
-        set_cookies: cookies.iter().map(|c| SetCookie { header: (*c).into(), url: url.into() }).collect(),
+        set_cookies: cookies
+            .iter()
+            .map(|c| SetCookie {
+                header: (*c).into(),
+                url: url.into(),
+            })
+            .collect(),
         html,
         rendered: None,
     }
@@ -35,17 +42,39 @@ fn page(input: &str, url: &str, html: String, cookies: &[&str]) -> Page {
 fn fixed_report(extra: Option<Page>) -> (Report, Vec<RuleInfo>) {
     let loaded = audit::load(None, "eu").expect("embedded rules");
     let mut pages = vec![
-        page("seed-fr-news.html", "https://www.example.fr/", common::fixture("pages/generic/seed-fr-news.html"), &["_ga=GA1.2.3; Max-Age=63072000", "PHPSESSID=abc"]),
-        page("bar-en-implied-got-it.html", "https://shop.example.co.uk/", common::fixture("pages/generic/bar-en-implied-got-it.html"), &[]),
+        page(
+            "seed-fr-news.html",
+            "https://www.example.fr/",
+            common::fixture("pages/generic/seed-fr-news.html"),
+            &["_ga=GA1.2.3; Max-Age=63072000", "PHPSESSID=abc"],
+        ),
+        page(
+            "bar-en-implied-got-it.html",
+            "https://shop.example.co.uk/",
+            common::fixture("pages/generic/bar-en-implied-got-it.html"),
+            &[],
+        ),
     ];
     pages.extend(extra);
-    let mut reports: Vec<_> = pages.iter().map(|p| analyse(p, &loaded.knowledge, &loaded.engine).0).collect();
-    let mut err = error_page("down.example", "https://down.example/", Mode::Static, PageError::new(ErrorKind::Dns, "https://down.example/: dns error"));
+    let mut reports: Vec<_> = pages
+        .iter()
+        .map(|p| analyse(p, &loaded.knowledge, &loaded.engine).0)
+        .collect();
+    let mut err = error_page(
+        "down.example",
+        "https://down.example/",
+        Mode::Static,
+        PageError::new(ErrorKind::Dns, "https://down.example/: dns error"),
+    );
     err.fetched_at = Some(fixed_time());
     reports.push(err);
     let mut report = Report {
         schema: SCHEMA.into(),
-        tool: Tool { name: "cookie-audit".into(), version: "0.0.0-test".into(), rules_version: "test".into() },
+        tool: Tool {
+            name: "cookie-audit".into(),
+            version: "0.0.0-test".into(),
+            rules_version: "test".into(),
+        },
         profile: "eu".into(),
         started_at: fixed_time(),
         finished_at: fixed_time(),
@@ -60,7 +89,14 @@ fn fixed_report(extra: Option<Page>) -> (Report, Vec<RuleInfo>) {
 #[test]
 fn snapshots_of_every_format() {
     let (report, rules) = fixed_report(None);
-    for format in [Format::Json, Format::Sarif, Format::Junit, Format::Markdown, Format::Table, Format::Html] {
+    for format in [
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Markdown,
+        Format::Table,
+        Format::Html,
+    ] {
         let text = report::render(format, &report, &rules).unwrap();
         insta::assert_snapshot!(format!("{format:?}").to_lowercase(), text);
     }
@@ -69,31 +105,57 @@ fn snapshots_of_every_format() {
 #[test]
 fn json_report_matches_its_checked_in_schema() {
     let schema_text = report::json::schema();
-    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/reports/report-v1.schema.json")).unwrap();
-    assert_eq!(checked_in, schema_text, "regenerate reports/report-v1.schema.json (cookie-audit schema > reports/report-v1.schema.json)");
+    let checked_in = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/reports/report-v1.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        checked_in, schema_text,
+        "regenerate reports/report-v1.schema.json (cookie-audit schema > reports/report-v1.schema.json)"
+    );
     let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
     let (report, rules) = fixed_report(None);
-    let instance: serde_json::Value = serde_json::from_str(&report::render(Format::Json, &report, &rules).unwrap()).unwrap();
+    let instance: serde_json::Value =
+        serde_json::from_str(&report::render(Format::Json, &report, &rules).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]
 fn sarif_validates_against_the_official_schema() {
-    let schema: serde_json::Value = serde_json::from_str(&common::fixture("sarif-schema-2.1.0.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&common::fixture("sarif-schema-2.1.0.json")).unwrap();
     let (report, rules) = fixed_report(None);
-    let sarif: serde_json::Value = serde_json::from_str(&report::render(Format::Sarif, &report, &rules).unwrap()).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&report::render(Format::Sarif, &report, &rules).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert!(!results.is_empty());
-    let ids: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     for r in results {
         let i = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(ids[i], r["ruleId"].as_str().unwrap());
-        assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap().starts_with("https://"));
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://")
+        );
     }
 }
 
@@ -102,13 +164,27 @@ fn junit_parses_back_with_failures_and_errors() {
     let (report, rules) = fixed_report(None);
     let xml = report::render(Format::Junit, &report, &rules).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
-    let suites: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
     assert_eq!(suites.len(), report.pages.len());
-    let failures = doc.descendants().filter(|n| n.has_tag_name("failure")).count();
+    let failures = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
     let findings: usize = report.pages.iter().map(|p| p.findings.len()).sum();
     assert_eq!(failures, findings);
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("error")).count(), 1);
-    let cases = suites[0].children().filter(|n| n.has_tag_name("testcase")).count();
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("error"))
+            .count(),
+        1
+    );
+    let cases = suites[0]
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
     assert_eq!(cases, rules.len(), "a test case per evaluated rule");
 }
 
@@ -118,13 +194,31 @@ fn hostile_page_text_stays_inert_in_html_markdown_and_xml() {
         "<html lang=\"en\"><body><div id=\"cookie-banner\" role=\"dialog\"><p>We use cookies {HOSTILE} for analytics.</p>\
          <button>Accept all {HOSTILE}</button><button>Reject all</button></div></body></html>"
     );
-    let evil = page(HOSTILE, &format!("https://evil.example/?q={}", urlencode(HOSTILE)), hostile_html, &[]);
+    let evil = page(
+        HOSTILE,
+        &format!("https://evil.example/?q={}", urlencode(HOSTILE)),
+        hostile_html,
+        &[],
+    );
     let (report, rules) = fixed_report(Some(evil));
     let html = report::render(Format::Html, &report, &rules).unwrap();
-    assert!(!html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains('\u{0}') && !html.contains('\u{1b}'));
+    assert!(
+        !html.contains("<script>alert")
+            && !html.contains("<img src=x")
+            && !html.contains('\u{0}')
+            && !html.contains('\u{1b}')
+    );
     let doc = scraper::Html::parse_document(&html);
-    assert_eq!(doc.select(&scraper::Selector::parse("script").unwrap()).count(), 0);
-    assert_eq!(doc.select(&scraper::Selector::parse("img").unwrap()).count(), 0);
+    assert_eq!(
+        doc.select(&scraper::Selector::parse("script").unwrap())
+            .count(),
+        0
+    );
+    assert_eq!(
+        doc.select(&scraper::Selector::parse("img").unwrap())
+            .count(),
+        0
+    );
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
     let md = report::render(Format::Markdown, &report, &rules).unwrap();
     assert!(!md.contains("<script>") && !md.contains("|pipe|"));
@@ -142,7 +236,15 @@ fn hostile_page_text_stays_inert_in_html_markdown_and_xml() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -152,18 +254,57 @@ fn baselines_tell_new_unchanged_and_fixed_apart() {
     assert!(!recorded.findings.is_empty());
     // The next run: the seed page lost its tracking cookie, a reworded page appears.
     let loaded = audit::load(None, "eu").unwrap();
-    let seed = page("seed-fr-news.html", "https://www.example.fr/", common::fixture("pages/generic/seed-fr-news.html"), &["PHPSESSID=abc"]);
-    let shop_html = common::fixture("pages/generic/bar-en-implied-got-it.html").replace("  ", "   ");
-    let shop = page("bar-en-implied-got-it.html", "https://shop.example.co.uk/", shop_html, &[]);
-    let new_page = page("new", "https://new.example/", common::fixture("pages/generic/corner-nl-accept-settings.html"), &[]);
+    let seed = page(
+        "seed-fr-news.html",
+        "https://www.example.fr/",
+        common::fixture("pages/generic/seed-fr-news.html"),
+        &["PHPSESSID=abc"],
+    );
+    let shop_html =
+        common::fixture("pages/generic/bar-en-implied-got-it.html").replace("  ", "   ");
+    let shop = page(
+        "bar-en-implied-got-it.html",
+        "https://shop.example.co.uk/",
+        shop_html,
+        &[],
+    );
+    let new_page = page(
+        "new",
+        "https://new.example/",
+        common::fixture("pages/generic/corner-nl-accept-settings.html"),
+        &[],
+    );
     let mut after = before.clone();
-    after.pages = [seed, shop, new_page].iter().map(|p| analyse(p, &loaded.knowledge, &loaded.engine).0).collect();
+    after.pages = [seed, shop, new_page]
+        .iter()
+        .map(|p| analyse(p, &loaded.knowledge, &loaded.engine).0)
+        .collect();
     baseline::compare(&mut after, &recorded);
     let state = |url: &str| -> Vec<String> {
-        after.pages.iter().find(|p| p.url == url).unwrap().findings.iter().map(|f| f.baseline.clone().unwrap()).collect()
+        after
+            .pages
+            .iter()
+            .find(|p| p.url == url)
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| f.baseline.clone().unwrap())
+            .collect()
     };
-    assert!(state("https://shop.example.co.uk/").iter().all(|s| s == "unchanged"), "whitespace changes keep fingerprints");
+    assert!(
+        state("https://shop.example.co.uk/")
+            .iter()
+            .all(|s| s == "unchanged"),
+        "whitespace changes keep fingerprints"
+    );
     assert!(state("https://new.example/").iter().all(|s| s == "new"));
     assert!(!state("https://new.example/").is_empty());
-    assert!(after.fixed.iter().any(|f| f.rule == "cookie-before-consent" && f.url == "https://www.example.fr/"), "{:?}", after.fixed);
+    assert!(
+        after
+            .fixed
+            .iter()
+            .any(|f| f.rule == "cookie-before-consent" && f.url == "https://www.example.fr/"),
+        "{:?}",
+        after.fixed
+    );
 }

@@ -145,7 +145,9 @@ fn in_text_flow(el: ElementRef<'_>) -> bool {
     if el.value().name() != "a" {
         return false;
     }
-    let Some(parent) = el.parent() else { return false };
+    let Some(parent) = el.parent() else {
+        return false;
+    };
     let around: usize = parent
         .children()
         .filter(|c| c.id() != el.id())

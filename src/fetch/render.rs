@@ -343,10 +343,10 @@ impl Renderer {
             } else {
                 Role::Reject
             };
+            let mark = requests.lock().expect("request log").len();
             let clicks = self
                 .choose(tab, banner, choice, knowledge, &final_url)
                 .await;
-            let mark = requests.lock().expect("request log").len();
             settle(requests, Duration::from_secs(3)).await;
             let after: Vec<(String, String)> =
                 requests.lock().expect("request log")[mark..].to_vec();

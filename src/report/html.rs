@@ -21,7 +21,7 @@ struct Bar<'a> {
 pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
     let mut env = Environment::new();
     env.set_formatter(|out, state, value| {
-        let cleaned = match value.as_str() {
+        let cleaned = match value.as_str().filter(|_| !value.is_safe()) {
             Some(s) => Value::from(strip_controls(s)),
             None => value.clone(),
         };
@@ -47,7 +47,8 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
             }
         })
         .collect();
-    let screenshots: Vec<Option<String>> = report
+    // Our own base64 data URIs: marked safe so the escaper leaves their slashes alone.
+    let screenshots: Vec<Option<Value>> = report
         .pages
         .iter()
         .map(|p| {
@@ -56,6 +57,7 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
                 .as_ref()
                 .and_then(|r| r.screenshot.as_deref())
                 .and_then(embed_png)
+                .map(Value::from_safe_string)
         })
         .collect();
     let help: Vec<(String, String)> = rules

@@ -1,0 +1,268 @@
+//! Render mode against local pages whose banners are injected by script, in a real Chromium.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use cookie_audit::audit;
+use cookie_audit::cli::{AuditArgs, ModeArg};
+use cookie_audit::config::{AuditSettings, ConfigFile};
+use cookie_audit::report::{Format, PageReport};
+
+/// The "tracker" host, resolved to 127.0.0.1 by Chromium's host-resolver rules.
+const TRACKER_HOST: &str = "www.googletagmanager.com";
+
+fn banner_js(place: &str, on_reject: &str) -> String {
+    format!(
+        r#"<script>
+setTimeout(function () {{
+  var html = '<div id="consent-notice" role="dialog" aria-label="Cookie consent" style="position:fixed;bottom:0;left:0;right:0;background:#fff;padding:16px;border-top:1px solid #ccc">' +
+    '<p>We and our partners use cookies for audience measurement and personalised advertising. You can change your choices at any time. <a href="/privacy">Privacy policy</a></p>' +
+    '<button id="accept" style="background:#0a5;color:#fff;padding:10px 20px">Accept all</button> ' +
+    '<button id="reject" style="background:#0a5;color:#fff;padding:10px 20px">Reject all</button></div>';
+  var root = {place};
+  root.getElementById('accept').addEventListener('click', function () {{ document.cookie = '_ga=GA1.1.1.1; path=/; max-age=63072000'; }});
+  root.getElementById('reject').addEventListener('click', function () {{ document.cookie = 'cookie_consent=rejected; path=/; max-age=15552000'; {on_reject} }});
+}}, 400);
+</script>"#
+    )
+}
+
+const IN_BODY: &str = "(function(){ var d = document.createElement('div'); document.body.appendChild(d); d.innerHTML = html; return document; })()";
+const IN_SHADOW: &str = "(function(){ var h = document.createElement('div'); h.id = 'cmp-host'; document.body.appendChild(h); var s = h.attachShadow({mode: 'open'}); s.innerHTML = html; return s; })()";
+
+fn page(title: &str, head: &str, body: &str) -> Response {
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>{head}</head>\
+         <body><header><nav><a href=\"/\">Home</a> <a href=\"/shop\">Shop</a></nav></header>\
+         <main><h1>{title}</h1><p>Our roastery sends fresh beans every week to subscribers across Europe.</p></main>{body}</body></html>"
+    ))
+    .into_response()
+}
+
+async fn route(Path(name): Path<String>, State(port): State<u16>) -> Response {
+    let tracker =
+        format!("<script src=\"http://{TRACKER_HOST}:{port}/gtag/js?id=G-TEST\"></script>");
+    let load_tracker = format!(
+        "var t = document.createElement('script'); t.src = 'http://{TRACKER_HOST}:{port}/gtag/js?id=G-LATE'; document.head.appendChild(t); document.cookie = '_ga=GA1.1.2.2; path=/; max-age=63072000';"
+    );
+    match name.as_str() {
+        "honours" => page("Honours refusal", "", &banner_js(IN_BODY, "")),
+        "shadow" => page("Shadow root banner", "", &banner_js(IN_SHADOW, "")),
+        "ignores" => page("Ignores refusal", "", &banner_js(IN_BODY, &load_tracker)),
+        "tracks-early" => page(
+            "Tracks before consent",
+            &format!(
+                "<script>document.cookie = '_ga=GA1.1.9.9; path=/; max-age=63072000';</script>{tracker}"
+            ),
+            &banner_js(IN_BODY, ""),
+        ),
+        "framed" => page(
+            "Framed banner",
+            "",
+            &format!(
+                "<iframe src=\"http://localhost:{port}/frame\" style=\"position:fixed;bottom:0;width:100%;height:220px;border:0\"></iframe>"
+            ),
+        ),
+        "frame" => Html(format!(
+            "<!DOCTYPE html><html lang=\"en\"><body>{}</body></html>",
+            banner_js(IN_BODY, "")
+        ))
+        .into_response(),
+        _ => (axum::http::StatusCode::NOT_FOUND, "no such page").into_response(),
+    }
+}
+
+async fn gtag() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/javascript")],
+        "window.dataLayer = window.dataLayer || [];",
+    )
+        .into_response()
+}
+
+async fn start() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route("/gtag/js", get(gtag))
+        .route("/{name}", get(route))
+        .with_state(addr.port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+fn settings(targets: Vec<String>, out: &std::path::Path) -> AuditSettings {
+    let args = AuditArgs {
+        targets,
+        mode: Some(ModeArg::Render),
+        output: Some(out.to_path_buf()),
+        format: vec![Format::Json, Format::Html],
+        concurrency: Some(3),
+        banner_wait: Some(4.0),
+        timeout: Some(15.0),
+        chrome_args: vec![format!(
+            "--host-resolver-rules=MAP {TRACKER_HOST} 127.0.0.1"
+        )],
+        quiet: true,
+        ..AuditArgs::default()
+    };
+    AuditSettings::resolve(args, ConfigFile::default()).unwrap()
+}
+
+fn rules_of(p: &PageReport) -> Vec<&str> {
+    p.findings.iter().map(|f| f.rule.as_str()).collect()
+}
+
+fn chromium_processes_using(dir_marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .filter(|c| String::from_utf8_lossy(c).contains(dir_marker))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn render_mode_sees_injected_banners_and_what_reject_does() {
+    let addr = start().await;
+    let out = tempfile::tempdir().unwrap();
+    let url = |p: &str| format!("http://{addr}/{p}");
+    let names = ["honours", "shadow", "framed", "ignores", "tracks-early"];
+    let outcome = audit::run(settings(names.iter().map(|n| url(n)).collect(), out.path()))
+        .await
+        .expect("render run");
+    let page = |n: &str| {
+        outcome
+            .report
+            .pages
+            .iter()
+            .find(|p| p.input == url(n))
+            .unwrap()
+    };
+
+    for n in names {
+        let p = page(n);
+        assert!(p.error.is_none(), "{n}: {:?}", p.error);
+        let banner = p
+            .facts
+            .banner
+            .as_ref()
+            .unwrap_or_else(|| panic!("{n}: no banner"));
+        assert!(banner.present, "{n}: banner not seen");
+        let roles: Vec<_> = banner
+            .buttons
+            .iter()
+            .map(|b| (b.label.as_str(), b.role.as_str()))
+            .collect();
+        assert!(
+            roles.contains(&("Accept all", "accept")) && roles.contains(&("Reject all", "reject")),
+            "{n}: {roles:?}"
+        );
+        let render = p.facts.render.as_ref().unwrap();
+        let shot = render.screenshot.as_deref().expect("screenshot");
+        assert!(
+            std::fs::metadata(shot).unwrap().len() > 1000,
+            "{n}: empty screenshot"
+        );
+        let accept = banner
+            .buttons
+            .iter()
+            .find(|b| b.role.as_str() == "accept")
+            .unwrap();
+        let style = accept.style.as_ref().expect("rendered style");
+        assert!(
+            style.width > 20.0 && style.in_viewport && style.contrast > 2.0,
+            "{n}: {style:?}"
+        );
+        let interaction = render.interaction.as_ref().expect("reject was clicked");
+        assert_eq!(
+            (interaction.clicks, interaction.error.as_deref()),
+            (Some(1), None),
+            "{n}"
+        );
+    }
+
+    let honours = page("honours");
+    assert!(
+        !rules_of(honours).contains(&"reject-not-honoured"),
+        "{:?}",
+        honours.findings
+    );
+    assert!(
+        honours
+            .facts
+            .render
+            .as_ref()
+            .unwrap()
+            .interaction
+            .as_ref()
+            .unwrap()
+            .cookies_after
+            .iter()
+            .all(|c| c.name != "_ga")
+    );
+
+    let ignores = page("ignores");
+    assert!(
+        rules_of(ignores).contains(&"reject-not-honoured"),
+        "{:?}",
+        ignores.findings
+    );
+    let after = ignores
+        .facts
+        .render
+        .as_ref()
+        .unwrap()
+        .interaction
+        .as_ref()
+        .unwrap();
+    assert!(after.cookies_after.iter().any(|c| c.name == "_ga"));
+    assert!(after.trackers_after.iter().any(|t| t.host == TRACKER_HOST));
+
+    let early = page("tracks-early");
+    let rules = rules_of(early);
+    assert!(
+        rules.contains(&"cookie-before-consent") && rules.contains(&"tracker-before-consent"),
+        "{rules:?}"
+    );
+    assert!(
+        early
+            .facts
+            .cookies
+            .iter()
+            .any(|c| c.name == "_ga" && c.before_consent)
+    );
+    assert!(
+        early
+            .facts
+            .trackers
+            .iter()
+            .any(|t| t.host == TRACKER_HOST && !t.gated)
+    );
+
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("data:image/png;base64,"),
+        "the HTML report embeds the screenshots"
+    );
+    assert_eq!(
+        chromium_processes_using("cookie-audit-chromium"),
+        0,
+        "a Chromium process outlived the run"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_browser_is_a_clear_error() {
+    let out = tempfile::tempdir().unwrap();
+    let mut s = settings(vec!["http://127.0.0.1:9/".into()], out.path());
+    s.chrome = Some("/nonexistent/chromium".into());
+    let err = audit::run(s).await.err().expect("no browser");
+    assert!(err.0.contains("/nonexistent/chromium"), "{}", err.0);
+}
