@@ -81,6 +81,19 @@ pub fn truncate(s: &str, max_chars: usize) -> String {
     }
 }
 
+/// Shortens text in the middle, keeping its start and its end (a URL's host and its page).
+pub fn truncate_middle(s: &str, max_chars: usize) -> String {
+    let count = s.chars().count();
+    if count <= max_chars {
+        return s.to_owned();
+    }
+    let head = max_chars * 2 / 5;
+    let tail = max_chars - head - 1;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +124,9 @@ mod tests {
     #[test]
     fn truncation_respects_characters() {
         assert_eq!(truncate("Paramétrer", 6), "Paramé…");
+        assert_eq!(
+            truncate_middle("https://example.com/a/very/long/page.html", 20),
+            "https://…g/page.html"
+        );
     }
 }

@@ -5,7 +5,7 @@ use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use super::Report;
 use crate::facts::Role;
 use crate::rules::Severity;
-use crate::text::truncate;
+use crate::text::{truncate, truncate_middle};
 
 fn severity_color(s: Severity) -> Color {
     match s {
@@ -55,7 +55,7 @@ pub fn render(report: &Report, color: bool) -> String {
             }
         };
         pages.add_row(vec![
-            Cell::new(truncate(&page.url, 60)),
+            Cell::new(truncate_middle(&page.url, 60)),
             Cell::new(
                 banner
                     .and_then(|b| b.cmp.clone())
