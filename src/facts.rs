@@ -255,6 +255,8 @@ pub struct Cookie {
     pub source: CookieSource,
     pub category: Category,
     pub vendor: Option<String>,
+    /// Finer kind from the catalogue: consent-record, session-replay, security, load-balancing...
+    pub kind: Option<String>,
     /// Exempt only under national conditions (e.g. CNIL audience measurement).
     pub exemptable: bool,
     pub third_party: bool,

@@ -106,6 +106,7 @@ impl RawCookie {
                 && registrable(&self.domain) != registrable(page_host),
             category: known.map_or(Category::Unknown, |k| k.category),
             vendor: known.map(|k| k.vendor.clone()),
+            kind: known.and_then(|k| k.kind.clone()),
             exemptable: known.is_some_and(|k| k.exemptable),
             name: self.name,
             domain: self.domain,
