@@ -116,22 +116,22 @@ pub struct AuditArgs {
     /// At most this many URLs from the sitemap.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// static: the HTML as served; render: a real headless Chromium.
+    /// static: the HTML as served; render: a real headless Chromium [default: static].
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
-    /// Jurisdiction profile: eu, fr-cnil, de, uk-ico, it, es, nl.
+    /// Jurisdiction profile: eu, fr-cnil, de, uk-ico, it, es, nl [default: eu].
     #[arg(long)]
     pub profile: Option<String>,
     /// A folder laid out like `rules/` whose files add to or replace the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
-    /// Output formats, comma-separated: table, json, sarif, junit, markdown, html.
+    /// Output formats, comma-separated [default: table,json].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<Format>,
-    /// Folder for report files.
+    /// Folder for report files [default: reports].
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Exit 1 when a finding at or above this severity exists.
+    /// Exit 1 when a finding at or above this severity exists [default: high].
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// Run only these rules (comma-separated ids).
@@ -140,16 +140,16 @@ pub struct AuditArgs {
     /// Skip these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Pages audited at once.
+    /// Pages audited at once [default: 16].
     #[arg(long)]
     pub concurrency: Option<usize>,
-    /// Requests at once to one host.
+    /// Requests at once to one host [default: 2].
     #[arg(long)]
     pub per_host: Option<usize>,
-    /// Seconds a request may take.
+    /// Seconds a request may take [default: 30].
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
-    /// Retries on connection errors, 5xx and 429.
+    /// Retries on connection errors, 5xx and 429 [default: 2].
     #[arg(long)]
     pub retries: Option<u32>,
     /// Extra request header 'Name: value' (repeatable); never written to reports.
@@ -161,10 +161,10 @@ pub struct AuditArgs {
     /// User-Agent (default: a desktop Chrome).
     #[arg(long)]
     pub user_agent: Option<String>,
-    /// Language to ask for (Accept-Language and the browser locale); banners are localised.
+    /// Language to ask for (Accept-Language and the browser locale); banners are localised [default: en].
     #[arg(long)]
     pub lang: Option<String>,
-    /// Redirects followed at most.
+    /// Redirects followed at most [default: 10].
     #[arg(long)]
     pub max_redirects: Option<usize>,
     /// Accept invalid TLS certificates (staging sites).
@@ -173,7 +173,7 @@ pub struct AuditArgs {
     /// Base URL for resolving links of local HTML files.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Largest body read, in bytes.
+    /// Largest body read, in bytes [default: 10485760].
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<usize>,
     /// Compare with a baseline: only new findings count for --fail-on.
@@ -194,10 +194,10 @@ pub struct AuditArgs {
     /// Extra Chromium flag for --mode render (repeatable).
     #[arg(long = "chrome-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub chrome_args: Vec<String>,
-    /// Seconds to wait for a banner to appear in render mode.
+    /// Seconds to wait for a banner to appear in render mode [default: 5].
     #[arg(long, value_name = "SECS")]
     pub banner_wait: Option<f64>,
-    /// In render mode, click reject or accept after the first look.
+    /// In render mode, click reject or accept after the first look [default: reject].
     #[arg(long, value_enum)]
     pub interact: Option<Interact>,
     /// No progress bar even on a terminal.
