@@ -243,6 +243,14 @@ fn is_dialog(el: ElementRef<'_>) -> bool {
         })
 }
 
+/// A button, or a link that goes nowhere (`#`, `javascript:`): something clicked to decide.
+fn acts_in_place(control: ElementRef<'_>) -> bool {
+    let v = control.value();
+    v.name() != "a"
+        || v.attr("role") == Some("button")
+        || v.attr("href").is_none_or(|h| h.is_empty() || h.starts_with('#') || h.starts_with("javascript:"))
+}
+
 /// Scores a candidate; `None` when it is not a consent banner at all.
 fn score(
     candidate: ElementRef<'_>,
@@ -274,9 +282,10 @@ fn score(
         .any(|t| t.contains("cookie") || t.contains("consent"))
         || terms.len() >= 2;
     let mut roles = HashSet::new();
-    let mut control_count = 0;
+    // Controls that act rather than navigate: a policy link alone makes no notice.
+    let mut action_count = 0;
     for control in candidate.select(&CONTROLS).take(60) {
-        control_count += 1;
+        action_count += usize::from(acts_in_place(control));
         let label = control_label(control);
         if let Some(g) = guess_role_fast(&knowledge.lexicons, &label, true) {
             roles.insert(g.role);
@@ -286,7 +295,7 @@ fn score(
     // ("No thanks" under a newsletter form) is not one.
     let choice = roles.contains(&Role::Accept) || roles.contains(&Role::Acknowledge);
     let hint = attribute_hint(candidate);
-    let hinted_choice = hint && control_count > 0 && strong_term;
+    let hinted_choice = hint && action_count > 0 && strong_term;
     if !(choice || hinted_choice) {
         return None;
     }

@@ -85,9 +85,13 @@ pub fn classify_label(
         });
     }
     for lex in lexicons {
+        let exact = lex.exact_all(norm);
+        if exact.is_empty() {
+            continue;
+        }
         if let Some((role, _)) = ROLE_CATS
             .iter()
-            .find(|(_, cat)| lex.exact(*cat, norm).is_some())
+            .find(|(_, cat)| exact.iter().any(|(c, _)| c == cat))
         {
             return Some(RoleGuess {
                 role: *role,

@@ -22,7 +22,7 @@ static HTML_ROOT: LazyLock<Selector> =
 
 /// Reads a page into facts.
 pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
-    let doc = Html::parse_document(&page.html);
+    let doc = dom::parse_document(&page.html);
     let page_url = url::Url::parse(&page.url).ok();
     let page_host = page_url
         .as_ref()
@@ -250,6 +250,11 @@ pub fn is_bot_challenge(html: &str) -> bool {
         "Pardon Our Interruption",
         "_Incapsula_Resource",
     ];
-    let head = &html[..html.len().min(200_000)];
+    let mut end = html.len().min(200_000);
+    // Slicing inside a character panics; a 5 MB page of accented text has them anywhere.
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &html[..end];
     MARKERS.iter().any(|m| head.contains(m)) || head.contains("<title>Just a moment...</title>")
 }

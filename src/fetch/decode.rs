@@ -10,10 +10,12 @@ pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
             .0
             .into_owned();
     }
+    // An unknown label is ignored, as browsers do, and the next declaration gets its turn.
+    let known = |label: String| Encoding::for_label(label.as_bytes());
     let declared = content_type
         .and_then(charset_param)
-        .or_else(|| meta_charset(bytes))
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
+        .and_then(known)
+        .or_else(|| meta_charset(bytes).and_then(known));
     let encoding = declared.unwrap_or_else(|| {
         // Undeclared: UTF-8 when it is valid, else the web's legacy default.
         if std::str::from_utf8(bytes).is_ok() {
@@ -96,6 +98,12 @@ mod tests {
             decode_html(&bytes, Some("text/html; charset=iso-8859-1")),
             "déjà"
         );
+    }
+
+    #[test]
+    fn an_unknown_header_label_defers_to_meta() {
+        let bytes = b"<meta charset=\"windows-1250\"><p>Zarz\xb9dzaj</p>";
+        assert!(decode_html(bytes, Some("text/html; charset=x-klingon")).contains("Zarządzaj"));
     }
 
     #[test]

@@ -17,9 +17,15 @@ use crate::page::{ErrorKind, Page, PageError, Redirect, SetCookie};
 use super::FetchOptions;
 use super::decode::decode_html;
 
+/// Headers past hyper's default of 100 are common (a cookie per tracker); the head's byte
+/// limit (about 400 KB) still bounds memory.
+const MAX_RESPONSE_HEADERS: usize = 10_000;
+
 pub struct HttpFetcher {
     client: reqwest::Client,
     options: FetchOptions,
+    /// `--header` and `--cookie`: sent to the target's own host only.
+    secrets: HeaderMap,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -43,17 +49,6 @@ impl HttpFetcher {
             header::ACCEPT_LANGUAGE,
             HeaderValue::from_str(&accept_language(&options.lang))?,
         );
-        for (name, value) in &options.headers {
-            headers.insert(
-                HeaderName::from_bytes(name.as_bytes())?,
-                HeaderValue::from_str(value)?,
-            );
-        }
-        if let Some(cookie) = &options.cookie {
-            let mut value = HeaderValue::from_str(cookie)?;
-            value.set_sensitive(true);
-            headers.insert(header::COOKIE, value);
-        }
         let client = reqwest::Client::builder()
             .user_agent(options.user_agent.clone())
             .default_headers(headers)
@@ -62,9 +57,11 @@ impl HttpFetcher {
             .timeout(options.timeout)
             .pool_max_idle_per_host(options.per_host.max(1))
             .tls_danger_accept_invalid_certs(options.insecure)
+            .http1_max_headers(MAX_RESPONSE_HEADERS)
             .build()?;
         Ok(HttpFetcher {
             client,
+            secrets: secret_headers(&options)?,
             options,
             hosts: Mutex::new(HashMap::new()),
         })
@@ -88,7 +85,9 @@ impl HttpFetcher {
         let mut redirects = Vec::new();
         let mut set_cookies = Vec::new();
         loop {
-            let response = self.get_with_retries(&url).await?;
+            let response = self
+                .get_with_retries(&url, may_receive_secrets(start, &url))
+                .await?;
             set_cookies.extend(
                 response
                     .headers
@@ -173,10 +172,10 @@ impl HttpFetcher {
     }
 
     /// One request, retried with exponential backoff on connect errors, timeouts, 5xx and 429.
-    async fn get_with_retries(&self, url: &Url) -> Result<Response, PageError> {
+    async fn get_with_retries(&self, url: &Url, secrets: bool) -> Result<Response, PageError> {
         let mut attempt = 0;
         loop {
-            let result = self.get_once(url).await;
+            let result = self.get_once(url, secrets).await;
             let retry_after = match &result {
                 Ok(r) if r.status == 429 || r.status >= 500 => Some(retry_after(&r.headers)),
                 Err(e) if matches!(e.kind, ErrorKind::Connect | ErrorKind::Timeout) => Some(None),
@@ -193,18 +192,17 @@ impl HttpFetcher {
         }
     }
 
-    async fn get_once(&self, url: &Url) -> Result<Response, PageError> {
+    async fn get_once(&self, url: &Url, secrets: bool) -> Result<Response, PageError> {
         let permit_pool = self.host_semaphore(url);
         let _permit = permit_pool
             .acquire()
             .await
             .expect("host semaphores are never closed");
-        let mut response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| classify(&e, url))?;
+        let mut request = self.client.get(url.clone());
+        if secrets {
+            request = request.headers(self.secrets.clone());
+        }
+        let mut response = request.send().await.map_err(|e| classify(&e, url))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let cap = self.options.max_body;
@@ -239,7 +237,7 @@ impl HttpFetcher {
 
     /// Fetches a small text resource (a sitemap) with the same client and politeness.
     pub async fn fetch_text(&self, url: &Url) -> Result<String, PageError> {
-        let response = self.get_with_retries(url).await?;
+        let response = self.get_with_retries(url, true).await?;
         if response.status >= 400 {
             return Err(PageError {
                 kind: ErrorKind::HttpStatus,
@@ -249,6 +247,29 @@ impl HttpFetcher {
         }
         Ok(String::from_utf8_lossy(&response.body).into_owned())
     }
+}
+
+/// The user's headers and cookie, marked sensitive so no debug output shows them.
+fn secret_headers(options: &FetchOptions) -> anyhow::Result<HeaderMap> {
+    let mut secrets = HeaderMap::new();
+    let cookie = options.cookie.as_deref().map(|c| ("cookie", c));
+    for (name, value) in options
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .chain(cookie)
+    {
+        let mut value = HeaderValue::from_str(value)?;
+        value.set_sensitive(true);
+        secrets.insert(HeaderName::from_bytes(name.as_bytes())?, value);
+    }
+    Ok(secrets)
+}
+
+/// Credentials for a staging site must not follow a redirect to another host, nor from
+/// HTTPS down to plain HTTP (ports are ignored, as browsers do for cookies).
+fn may_receive_secrets(target: &Url, url: &Url) -> bool {
+    url.host_str() == target.host_str() && (url.scheme() == "https" || target.scheme() == "http")
 }
 
 fn accept_language(lang: &str) -> String {
@@ -297,9 +318,13 @@ fn is_html_type(content_type: &str) -> bool {
         || mime == "text/plain"
 }
 
-/// NUL bytes in the first KiB: an image or archive served under an HTML type.
+/// An image, archive or ciphertext served under an HTML type: the first KiB holds a NUL, or
+/// is more than 5% "binary data bytes" (control characters no text uses, per the WHATWG
+/// MIME Sniffing standard; about 10% of random bytes are).
 fn looks_binary(body: &[u8]) -> bool {
-    body[..body.len().min(1024)].contains(&0)
+    let head = &body[..body.len().min(1024)];
+    let binary = |b: &&u8| matches!(**b, 0x00..=0x08 | 0x0B | 0x0E..=0x1A | 0x1C..=0x1F);
+    head.contains(&0) || head.iter().filter(binary).count() * 20 > head.len()
 }
 
 /// Seconds or an HTTP date, as servers send it.
@@ -324,6 +349,8 @@ fn classify(error: &reqwest::Error, url: &Url) -> PageError {
     let lower = chain.to_lowercase();
     let kind = if error.is_timeout() {
         ErrorKind::Timeout
+    } else if lower.contains("message head is too large") {
+        ErrorKind::TooLarge
     } else if lower.contains("dns error")
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")
@@ -370,6 +397,27 @@ mod tests {
     fn accept_language_prefers_the_requested_locale() {
         assert_eq!(accept_language("fr-FR"), "fr-FR,fr;q=0.9,en;q=0.5");
         assert_eq!(accept_language("de"), "de,en;q=0.5");
+    }
+
+    #[test]
+    fn secrets_stay_on_the_target_host_and_off_plain_http() {
+        let target = Url::parse("https://staging.example.com/").unwrap();
+        let hop = |u: &str| may_receive_secrets(&target, &Url::parse(u).unwrap());
+        assert!(hop("https://staging.example.com:8443/login"));
+        assert!(!hop("https://evil.example.net/"));
+        assert!(!hop("http://staging.example.com/"));
+        let plain = Url::parse("http://staging.example.com/").unwrap();
+        assert!(may_receive_secrets(&plain, &target));
+    }
+
+    #[test]
+    fn binary_bodies_are_recognised_without_a_nul() {
+        assert!(looks_binary(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        let noise: Vec<u8> = (1..=255u8).cycle().take(1024).collect();
+        assert!(looks_binary(&noise));
+        assert!(!looks_binary(
+            "<p>Déjà vu,\t\x0c a page with one stray escape \x1b</p>".as_bytes()
+        ));
     }
 
     #[test]

@@ -145,6 +145,17 @@ impl RuleSet {
     }
 }
 
+/// Parses and validates one rule file's text exactly as [`RuleSet::load`] does for each file,
+/// without a `Sources` or the file system: the `rule_file` fuzz target feeds it arbitrary bytes.
+/// `name` is the file's path (its stem must be the rule id), `profiles` the known profile ids.
+pub fn parse_rule_text(name: &str, text: &str, profiles: &[&str]) -> Result<Rule, KnowledgeError> {
+    let source = Source {
+        name: name.to_owned(),
+        text: text.to_owned(),
+    };
+    load_rule(&source, &profiles.iter().copied().collect())
+}
+
 fn is_kebab(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|part| {
