@@ -248,7 +248,8 @@ fn acts_in_place(control: ElementRef<'_>) -> bool {
     let v = control.value();
     v.name() != "a"
         || v.attr("role") == Some("button")
-        || v.attr("href").is_none_or(|h| h.is_empty() || h.starts_with('#') || h.starts_with("javascript:"))
+        || v.attr("href")
+            .is_none_or(|h| h.is_empty() || h.starts_with('#') || h.starts_with("javascript:"))
 }
 
 /// Scores a candidate; `None` when it is not a consent banner at all.
