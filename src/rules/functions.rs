@@ -94,7 +94,12 @@ fn name_of(v: &Value) -> String {
         .iter()
         .find_map(|k| str_field(v, k).filter(|s| !s.is_empty()))
         .map(str::to_owned)
-        .unwrap_or_else(|| display(v))
+        // `display` of a map comes back here: a map without a name (e.g. a button with an empty
+        // label) must not recurse until the stack overflows (found by the `extract` fuzz target).
+        .unwrap_or_else(|| match v {
+            Value::Map(_) => String::new(),
+            other => display(other),
+        })
 }
 
 /// A value as plain text for messages and evidence.
@@ -119,5 +124,23 @@ pub fn display(v: &Value) -> String {
             .join(", "),
         Value::Map(_) => name_of(v),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn a_map_without_a_name_displays_as_empty_instead_of_recursing() {
+        let unnamed = Value::from(HashMap::from([("label", ""), ("role", "accept")]));
+        assert_eq!(display(&unnamed), "");
+        let list = Value::List(Arc::new(vec![
+            unnamed,
+            Value::from(HashMap::from([("label", "Accept")])),
+        ]));
+        assert_eq!(display(&list), ", Accept");
     }
 }
