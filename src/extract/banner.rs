@@ -91,31 +91,44 @@ pub fn by_signature<'a, 'k>(
 }
 
 /// Ids and classes present in the document, to skip signatures that cannot match.
-struct PresentNames {
-    names: HashSet<String>,
+struct PresentNames<'a> {
+    ids: HashSet<&'a str>,
+    classes: HashSet<&'a str>,
 }
 
-impl PresentNames {
-    fn of(doc: &Html) -> Self {
-        let mut names = HashSet::new();
+impl<'a> PresentNames<'a> {
+    fn of(doc: &'a Html) -> Self {
+        let mut ids = HashSet::new();
+        let mut classes = HashSet::new();
         for node in doc.tree.nodes() {
             if let Some(e) = node.value().as_element() {
                 if let Some(id) = e.id() {
-                    names.insert(format!("#{id}"));
+                    ids.insert(id);
                 }
-                for class in e.classes() {
-                    names.insert(format!(".{class}"));
+                // The classes as `Element::classes` splits them, without interning each one.
+                for (name, value) in &e.attrs {
+                    if &*name.local == "class" {
+                        classes.extend(value.split_ascii_whitespace());
+                    }
                 }
             }
         }
-        PresentNames { names }
+        PresentNames { ids, classes }
+    }
+
+    fn contains(&self, token: &str) -> bool {
+        match token.split_at(1) {
+            ("#", id) => self.ids.contains(id),
+            (".", class) => self.classes.contains(class),
+            _ => false,
+        }
     }
 
     /// A selector whose every `#id`/`.class` token is absent cannot match.
     fn may_match(&self, css: &str) -> bool {
         css.split(',').any(|alternative| {
             let tokens = simple_tokens(alternative);
-            tokens.is_empty() || tokens.iter().all(|t| self.names.contains(t))
+            tokens.is_empty() || tokens.iter().all(|t| self.contains(t))
         })
     }
 }
@@ -199,7 +212,7 @@ pub fn generic<'a>(
     }
     for node in doc.tree.nodes() {
         if let Some(el) = ElementRef::wrap(node)
-            && (attribute_hint(el) || is_dialog(el))
+            && hinted_or_dialog(el)
         {
             push(el, &mut candidates);
         }
@@ -226,10 +239,22 @@ fn attribute_hint(el: ElementRef<'_>) -> bool {
         .chain(v.classes())
         .chain(v.attr("aria-label"))
         .chain(v.attr("aria-labelledby"));
-    attrs.any(|a| {
-        let a = a.to_ascii_lowercase();
-        HINT_WORDS.iter().any(|w| a.contains(w))
-    })
+    attrs.any(has_hint_word)
+}
+
+/// Does an attribute value contain a hint word, ignoring ASCII case (without allocating:
+/// this runs on every attribute of every element).
+fn has_hint_word(value: &str) -> bool {
+    HINT_WORDS
+        .iter()
+        .any(|w| contains_ignore_ascii_case(value.as_bytes(), w.as_bytes()))
+}
+
+fn contains_ignore_ascii_case(hay: &[u8], lower_needle: &[u8]) -> bool {
+    hay.len() >= lower_needle.len()
+        && hay
+            .windows(lower_needle.len())
+            .any(|w| w.eq_ignore_ascii_case(lower_needle))
 }
 
 fn is_dialog(el: ElementRef<'_>) -> bool {
@@ -237,10 +262,75 @@ fn is_dialog(el: ElementRef<'_>) -> bool {
     matches!(v.attr("role"), Some("dialog" | "alertdialog"))
         || v.attr("aria-modal") == Some("true")
         || v.name() == "dialog"
-        || v.attr("style").is_some_and(|s| {
-            let s = s.replace(' ', "").to_ascii_lowercase();
-            s.contains("position:fixed") || s.contains("position:sticky")
-        })
+        || v.attr("style").is_some_and(style_fixed)
+}
+
+/// `position:fixed` or `position:sticky` once spaces are removed and ASCII lowercased.
+fn style_fixed(style: &str) -> bool {
+    compact_contains(style.as_bytes(), b"position:fixed")
+        || compact_contains(style.as_bytes(), b"position:sticky")
+}
+
+/// Would `hay` with every `' '` removed and ASCII lowercased contain `lower_needle`? The
+/// answer of `hay.replace(' ', "").to_ascii_lowercase().contains(..)`, without allocating.
+fn compact_contains(hay: &[u8], lower_needle: &[u8]) -> bool {
+    (0..hay.len()).any(|start| {
+        if hay[start] == b' ' {
+            return false;
+        }
+        let mut i = start;
+        for &n in lower_needle {
+            while i < hay.len() && hay[i] == b' ' {
+                i += 1;
+            }
+            if i == hay.len() || hay[i].to_ascii_lowercase() != n {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    })
+}
+
+/// `attribute_hint(el) || is_dialog(el)` in one pass over the element's attributes: the
+/// generic search asks it of every element of the page.
+fn hinted_or_dialog(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    if v.name() == "dialog" {
+        return true;
+    }
+    // The first attribute of a name is the one `attr`, `id` and `classes` read (the parser
+    // drops duplicates anyway). Hint words hold no whitespace, so a class attribute contains
+    // one exactly when one of its classes does: no need to split (and intern) the classes.
+    let mut seen = [false; 7];
+    for (name, value) in &v.attrs {
+        let slot = match &*name.local {
+            "id" => 0,
+            "class" => 1,
+            "aria-label" => 2,
+            "aria-labelledby" => 3,
+            "role" => 4,
+            "aria-modal" => 5,
+            "style" => 6,
+            _ => continue,
+        };
+        // `attr` reads attributes without a namespace only; `id` and `classes` read any.
+        let plain = name.prefix.is_none() && name.ns.is_empty();
+        if slot >= 2 && !plain || std::mem::replace(&mut seen[slot], true) {
+            continue;
+        }
+        let value: &str = value;
+        let hit = match slot {
+            0..=3 => has_hint_word(value),
+            4 => matches!(value, "dialog" | "alertdialog"),
+            5 => value == "true",
+            _ => style_fixed(value),
+        };
+        if hit {
+            return true;
+        }
+    }
+    false
 }
 
 /// A button, or a link that goes nowhere (`#`, `javascript:`): something clicked to decide.
@@ -328,6 +418,37 @@ fn score(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_scans_agree_with_the_allocating_versions() {
+        for style in [
+            "position: fixed",
+            "POSITION : Sticky;top:0",
+            "posi tion:fi xed",
+            "position:\tfixed",
+            "display:block",
+            "",
+        ] {
+            let compact = style.replace(' ', "").to_ascii_lowercase();
+            let expected =
+                compact.contains("position:fixed") || compact.contains("position:sticky");
+            assert_eq!(style_fixed(style), expected, "{style:?}");
+        }
+        let doc = Html::parse_document(
+            r#"<div id="x" class="A Cookie-Bar"></div><div style="position : FIXED"></div>
+               <div role="alertdialog"></div><div aria-label="Privacy"></div><p class="lead">x</p>"#,
+        );
+        for node in doc.tree.nodes() {
+            if let Some(el) = ElementRef::wrap(node) {
+                assert_eq!(
+                    hinted_or_dialog(el),
+                    attribute_hint(el) || is_dialog(el),
+                    "{:?}",
+                    el.value()
+                );
+            }
+        }
+    }
 
     #[test]
     fn selector_tokens_are_extracted() {

@@ -160,8 +160,8 @@ impl Lexicon {
     pub fn all_in<'a>(
         &'a self,
         cat: Cat,
-        norm_text: &'a str,
-    ) -> impl Iterator<Item = &'a Phrase> + 'a {
+        norm_text: &str,
+    ) -> impl Iterator<Item = &'a Phrase> + use<'a> {
         let (list, found) = match self.phrases.get(&cat) {
             Some(p) => (p.list.as_slice(), p.found(norm_text)),
             None => (&[][..], Vec::new()),
