@@ -13,7 +13,11 @@ const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Extraction runs on the blocking pool: one thread a core is enough, and each extra thread
+    // costs an allocator arena (tens of MB over a long run).
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(cores.max(2) * 2)
         .enable_all()
         .build()
     {

@@ -6,6 +6,18 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(report)? + "\n")
 }
 
+/// Streams the report to `path` through a temporary file, so it is never half-written.
+pub fn write(path: &std::path::Path, report: &Report) -> anyhow::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("json.tmp");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    serde_json::to_writer_pretty(&mut out, report)?;
+    out.write_all(b"\n")?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
 /// JSON Schema of the report, checked in as `reports/report-v1.schema.json`.
 pub fn schema() -> String {
     let schema = schemars::schema_for!(Report);

@@ -218,7 +218,12 @@ pub fn write_files(
             continue;
         };
         let path = dir.join(name);
-        write_atomically(&path, render(*format, report, rules)?.as_bytes())?;
+        if *format == Format::Json {
+            // The largest report: streamed to disk rather than built as one string in memory.
+            json::write(&path, report)?;
+        } else {
+            write_atomically(&path, render(*format, report, rules)?.as_bytes())?;
+        }
         written.push(path);
     }
     Ok(written)
