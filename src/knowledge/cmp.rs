@@ -96,12 +96,7 @@ pub fn load_all(sources: &Sources) -> Result<Vec<Cmp>, KnowledgeError> {
 
 fn load_one(source: &Source) -> Result<Cmp, KnowledgeError> {
     let file: CmpFile = parse(source)?;
-    let expected = source
-        .name
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".toml");
+    let expected = source.stem();
     if file.id != expected {
         return Err(KnowledgeError::new(
             source,

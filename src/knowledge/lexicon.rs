@@ -216,12 +216,7 @@ impl Lexicons {
 
 fn load_one(source: &Source) -> Result<Lexicon, KnowledgeError> {
     let file: LexiconFile = parse(source)?;
-    let expected = source
-        .name
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".toml");
+    let expected = source.stem();
     if file.language != expected {
         return Err(KnowledgeError::new(
             source,

@@ -19,6 +19,17 @@ pub struct Source {
     pub text: String,
 }
 
+impl Source {
+    /// The file name without `.toml`: ids and language codes must equal it.
+    pub fn stem(&self) -> &str {
+        self.name
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".toml")
+    }
+}
+
 /// A malformed knowledge file: the file, the line when known, and what is wrong.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]

@@ -179,12 +179,7 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
             ),
         ));
     }
-    let stem = source
-        .name
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(".toml");
+    let stem = source.stem();
     if stem != file.id {
         return Err(at_key(
             "id",
