@@ -15,6 +15,7 @@ use crate::config::AuditSettings;
 use crate::extract::{coverage, error_coverage, extract};
 use crate::facts::{Facts, Mode};
 use crate::fetch::http::HttpFetcher;
+use crate::knowledge::lists::FilterList;
 use crate::knowledge::{Knowledge, Sources};
 use crate::page::{ErrorKind, Page, PageError};
 use crate::report::{PageReport, Report, SCHEMA, Tool};
@@ -65,10 +66,15 @@ pub struct Outcome {
 pub async fn run(settings: AuditSettings) -> Result<Outcome, SetupError> {
     let loaded = load(settings.rules_dir.as_deref(), &settings.profile)?;
     let Loaded {
-        knowledge,
+        mut knowledge,
         mut engine,
         rules_version,
     } = loaded;
+    for path in &settings.filter_lists {
+        let list = FilterList::read(path).map_err(|e| SetupError(e.to_string()))?;
+        knowledge.lists.push(list);
+    }
+    let lists = knowledge.lists.iter().map(|l| l.info.clone()).collect();
     for id in settings
         .select
         .iter()
@@ -220,6 +226,7 @@ pub async fn run(settings: AuditSettings) -> Result<Outcome, SetupError> {
             name: "cookie-audit".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             rules_version,
+            lists,
         },
         profile: settings.profile.clone(),
         started_at,

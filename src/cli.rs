@@ -125,6 +125,10 @@ pub struct AuditArgs {
     /// A folder laid out like `rules/` whose files add to or replace the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// A filter list in Adblock Plus syntax (e.g. the EasyList Cookie List) whose element-hiding
+    /// rules name consent banners; repeatable.
+    #[arg(long = "filter-list", value_name = "FILE")]
+    pub filter_lists: Vec<PathBuf>,
     /// Output formats, comma-separated [default: table,json].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub format: Vec<Format>,

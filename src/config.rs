@@ -26,6 +26,8 @@ pub struct ConfigFile {
     pub profile: Option<String>,
     pub rules: Option<PathBuf>,
     #[serde(default)]
+    pub filter_list: Vec<PathBuf>,
+    #[serde(default)]
     pub format: Vec<Format>,
     pub output: Option<PathBuf>,
     pub fail_on: Option<FailOn>,
@@ -110,6 +112,7 @@ pub struct AuditSettings {
     pub mode: Mode,
     pub profile: String,
     pub rules_dir: Option<PathBuf>,
+    pub filter_lists: Vec<PathBuf>,
     pub formats: Vec<Format>,
     pub output: PathBuf,
     pub fail_on: FailOn,
@@ -229,6 +232,11 @@ impl AuditSettings {
                 .or(file.profile)
                 .unwrap_or_else(|| DEFAULT_PROFILE.into()),
             rules_dir: args.rules.or(file.rules),
+            filter_lists: if args.filter_lists.is_empty() {
+                file.filter_list
+            } else {
+                args.filter_lists
+            },
             formats: if formats.is_empty() {
                 vec![Format::Table, Format::Json]
             } else {

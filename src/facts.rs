@@ -113,7 +113,51 @@ pub enum Detection {
     #[default]
     Signature,
     Generic,
+    /// A consent-banner filter list (e.g. the EasyList Cookie List) names the element.
+    List,
     Script,
+}
+
+/// How a banner's markup ships in the fetched HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Markup {
+    /// In the DOM as served.
+    Live,
+    /// Inside `<template>` or a template-typed `<script>`: a script clones it in.
+    Template,
+    /// In the DOM but hidden (`hidden`, `display:none`) until a script shows it.
+    Hidden,
+    /// Seen only in the rendered DOM.
+    Rendered,
+}
+
+/// One trace of a consent mechanism (DESIGN.md, `page.consent_evidence`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub struct ConsentEvidence {
+    pub kind: EvidenceKind,
+    pub detail: String,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    /// A CMP's script, or a hint (preconnect, preload) to its host.
+    CmpScript,
+    /// An inline API stub (`__tcfapi`, Funding Choices' `googlefc`).
+    CmpStub,
+    /// An inline CMP configuration or callback, or tags held back with a CMP's attributes.
+    CmpConfig,
+    /// A consent cookie's name written in the page's code.
+    ConsentCookie,
+    /// The banner's markup (hidden or in a template).
+    BannerMarkup,
+    /// An application bundle that carries a consent library.
+    AppBundle,
+    /// An element that a consent-banner filter list names.
+    ListSelector,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -127,6 +171,9 @@ pub struct Facts {
     pub cookies: Vec<Cookie>,
     pub trackers: Vec<Tracker>,
     pub signals: ConsentSignals,
+    /// Why the audit believes a consent mechanism exists, whether or not its banner was seen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consent_evidence: Vec<ConsentEvidence>,
     /// Facts only a running browser can give; `None` in static mode.
     pub render: Option<RenderFacts>,
 }
@@ -139,6 +186,9 @@ pub struct Banner {
     /// CMP vendor id (file name under `rules/cmp/`), when recognised.
     pub cmp: Option<String>,
     pub detection: Detection,
+    /// How the banner's markup ships in the fetched HTML; `None` when it is not there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markup: Option<Markup>,
     /// CSS selector of the banner root.
     pub selector: Option<String>,
     /// Visible text, whitespace normalised.

@@ -4,6 +4,15 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+/// SHA-256 of some bytes as lowercase hex: how reports name a fetched body or a list.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Symbols used as close buttons; kept as words of their own.
 const CLOSE_SYMBOLS: [char; 5] = ['×', '✕', '✖', '╳', '⨯'];
 

@@ -74,6 +74,7 @@ fn fixed_report(extra: Option<Page>) -> (Report, Vec<RuleInfo>) {
             name: "cookie-audit".into(),
             version: "0.0.0-test".into(),
             rules_version: "test".into(),
+            lists: Vec::new(),
         },
         profile: "eu".into(),
         started_at: fixed_time(),

@@ -2,13 +2,14 @@
 //! both cookie vocabulary and choice controls in one banner-sized container.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 
 use super::controls::{CONTROLS, RoleGuess, control_label, guess_role_fast};
-use super::dom::{is_hidden, visible_text};
-use crate::facts::{Detection, Role};
+use super::dom::{all_text, is_hidden, visible_text};
+use crate::facts::{Detection, Markup, Role};
 use crate::knowledge::Knowledge;
 use crate::knowledge::cmp::Cmp;
 use crate::knowledge::lexicon::Cat;
@@ -32,43 +33,51 @@ const HINT_WORDS: [&str; 14] = [
     "biscuit",
 ];
 
+/// A notice says something: a hinted container with less text is a menu entry or a button.
+const MIN_NOTICE_CHARS: usize = 40;
+
+/// More links than this make a menu or a footer, not a banner.
+const MAX_BANNER_LINKS: usize = 12;
+
 /// Text longer than this is a page section, not a banner.
 const MAX_BANNER_CHARS: usize = 6000;
 
 pub struct Detected<'a> {
+    /// The document the banner is in: the page, or markup parsed from its templates.
+    pub doc: &'a Html,
     pub root: ElementRef<'a>,
     pub cmp: Option<&'a Cmp>,
     pub detection: Detection,
     pub root_selector: String,
     /// Roots of a second layer (preference centre) present in the DOM.
     pub second_layers: Vec<ElementRef<'a>>,
+    pub markup: Markup,
 }
 
-/// The CMP whose script or inline code the page loads, if any.
-pub fn cmp_from_scripts<'k>(
-    doc: &Html,
-    page_url: Option<&url::Url>,
-    knowledge: &'k Knowledge,
-) -> Option<&'k Cmp> {
-    let scripts = Selector::parse("script").expect("static selector");
-    for script in doc.select(&scripts) {
-        if let Some(src) = script.value().attr("src") {
-            let url = page_url
-                .and_then(|base| base.join(src).ok())
-                .or_else(|| url::Url::parse(src).ok());
-            if let Some(url) = url
-                && let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_script(&url))
-            {
-                return Some(cmp);
-            }
-        } else {
-            let code: String = script.text().collect();
-            if let Some(cmp) = knowledge.cmps.iter().find(|c| c.owns_inline(&code)) {
-                return Some(cmp);
-            }
+static TEMPLATE_SCRIPTS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("script[type]").expect("static selector"));
+
+/// Markup that scripts clone in from template-typed `<script>` elements (`text/template`,
+/// `text/html`, `text/x-template`...), parsed as a document of its own when it speaks of
+/// consent. Browsers never parse it, so the main document holds it as text only.
+pub fn script_templates(doc: &Html) -> Option<Html> {
+    let mut markup = String::new();
+    for script in doc.select(&TEMPLATE_SCRIPTS) {
+        let kind = script
+            .value()
+            .attr("type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if !(kind.contains("template") || kind == "text/html") {
+            continue;
+        }
+        let text: String = script.text().collect();
+        if has_hint_word(&text) {
+            markup.push_str(&text);
         }
     }
-    None
+    (!markup.is_empty())
+        .then(|| super::dom::parse_document(&format!("<html><body>{markup}</body></html>")))
 }
 
 /// A banner root matched by a CMP signature, with content a visitor would see.
@@ -158,14 +167,24 @@ fn simple_tokens(css: &str) -> Vec<String> {
     tokens
 }
 
-/// A CMP root with something to show; markup parked in a `<template>` shows nothing.
+/// A CMP root with something to show (an empty shell is filled in by the CMP's script).
 fn has_content(root: ElementRef<'_>) -> bool {
+    root.text().any(|t| !t.trim().is_empty()) || root.select(&CONTROLS).next().is_some()
+}
+
+/// How the banner's markup ships: in a `<template>`, hidden until a script shows it, or live.
+pub fn markup_of(root: ElementRef<'_>) -> Markup {
     let in_template = root
         .ancestors()
         .filter_map(|n| n.value().as_element())
         .any(|e| e.name() == "template");
-    !in_template
-        && (root.text().any(|t| !t.trim().is_empty()) || root.select(&CONTROLS).next().is_some())
+    if in_template {
+        Markup::Template
+    } else if is_hidden(root) {
+        Markup::Hidden
+    } else {
+        Markup::Live
+    }
 }
 
 /// Second-layer roots of a CMP present in the DOM.
@@ -177,6 +196,63 @@ pub fn second_layers<'a>(doc: &'a Html, cmp: Option<&Cmp>) -> Vec<ElementRef<'a>
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Elements the filter lists name as consent banners on this host: the best one with something
+/// to read, or else the selectors of the empty shells a script will fill.
+pub fn by_lists<'a>(
+    doc: &'a Html,
+    knowledge: &'a Knowledge,
+    host: &str,
+    page_langs: &[&str],
+) -> (Option<ElementRef<'a>>, Vec<&'a str>) {
+    let lexicons = knowledge.lexicons.ordered(page_langs, true);
+    let mut shells = Vec::new();
+    let mut best: Option<(f64, ElementRef<'a>)> = None;
+    for list in &knowledge.lists {
+        for m in list.cosmetic.matches(doc, host) {
+            if matches!(m.element.value().name(), "body" | "html" | "main") {
+                continue;
+            }
+            match list_score(m.element, &lexicons, knowledge) {
+                Some(s) if best.is_none_or(|(b, _)| s > b) => best = Some((s, m.element)),
+                Some(_) => {}
+                None if names_consent(m.css) && !shells.contains(&m.css) => shells.push(m.css),
+                None => {}
+            }
+        }
+    }
+    (best.map(|(_, e)| e), shells)
+}
+
+/// A selector that speaks of consent: an empty element it names is a banner shell. (Lists also
+/// hide comment-form privacy notes and the like, which prove nothing.)
+fn names_consent(css: &str) -> bool {
+    const WORDS: [&str; 6] = ["cookie", "consent", "gdpr", "rgpd", "dsgvo", "cmp"];
+    WORDS
+        .iter()
+        .any(|w| contains_ignore_ascii_case(css.as_bytes(), w.as_bytes()))
+}
+
+/// A list match is a banner when it reads like one: the generic score, or cookie vocabulary
+/// with a control to act on (the list vouches for the rest).
+fn list_score(
+    el: ElementRef<'_>,
+    lexicons: &[&crate::knowledge::lexicon::Lexicon],
+    knowledge: &Knowledge,
+) -> Option<f64> {
+    if let Some(s) = score(el, lexicons, knowledge, true) {
+        return Some(s);
+    }
+    let text = all_text(el);
+    if text.len() < 15 || text.len() > MAX_BANNER_CHARS {
+        return None;
+    }
+    let norm = normalize(&text);
+    let speaks_of_cookies = lexicons
+        .iter()
+        .any(|l| l.all_in(Cat::CookieTerms, &norm).next().is_some());
+    (speaks_of_cookies && el.select(&CONTROLS).any(acts_in_place)).then_some(1.0)
 }
 
 /// The best generic candidate: cookie vocabulary, choice controls, a banner's size.
@@ -226,7 +302,7 @@ pub fn generic<'a>(
                 "body" | "html" | "head" | "main" | "article" | "nav" | "script" | "style"
             )
         })
-        .filter_map(|c| score(c, &lexicons, knowledge).map(|s| (s, c)))
+        .filter_map(|c| score(c, &lexicons, knowledge, false).map(|s| (s, c)))
         .max_by(|(a, _), (b, _)| a.total_cmp(b))
         .map(|(_, c)| c)
 }
@@ -333,8 +409,29 @@ fn hinted_or_dialog(el: ElementRef<'_>) -> bool {
     false
 }
 
+/// Footers, headers and menus hold cookie links and "OK" buttons of their own; they are banners
+/// only when they say so in their attributes.
+fn is_page_landmark(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    matches!(v.name(), "footer" | "header" | "nav" | "form")
+        || matches!(
+            v.attr("role"),
+            Some("contentinfo" | "navigation" | "banner" | "search")
+        )
+}
+
+static TEXT_ENTRY: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"textarea, input[type="email"], input[type="text"], input[type="search"], input[type="password"], input:not([type])"#)
+        .expect("static selector")
+});
+
+/// A field to type in: newsletter, search and comment forms ask for text, consent notices do not.
+fn has_text_entry(el: ElementRef<'_>) -> bool {
+    el.select(&TEXT_ENTRY).next().is_some()
+}
+
 /// A button, or a link that goes nowhere (`#`, `javascript:`): something clicked to decide.
-fn acts_in_place(control: ElementRef<'_>) -> bool {
+pub fn acts_in_place(control: ElementRef<'_>) -> bool {
     let v = control.value();
     v.name() != "a"
         || v.attr("role") == Some("button")
@@ -347,15 +444,23 @@ fn score(
     candidate: ElementRef<'_>,
     lexicons: &[&crate::knowledge::lexicon::Lexicon],
     knowledge: &Knowledge,
+    listed: bool,
 ) -> Option<f64> {
-    // A generic match must be visible in the HTML as served; hidden markup is for render mode.
-    if is_hidden(candidate) {
+    // Hidden markup counts only when it calls itself a consent container (or a list says it
+    // is one): a script shows it.
+    let hidden = is_hidden(candidate);
+    let hint = listed || attribute_hint(candidate);
+    if !hint && (hidden || is_page_landmark(candidate)) || has_text_entry(candidate) {
         return None;
     }
     if candidate.text().map(str::len).sum::<usize>() > MAX_BANNER_CHARS * 3 {
         return None;
     }
-    let text = visible_text(candidate);
+    let text = if hidden {
+        all_text(candidate)
+    } else {
+        visible_text(candidate)
+    };
     if text.len() < 15 || text.len() > MAX_BANNER_CHARS {
         return None;
     }
@@ -375,8 +480,11 @@ fn score(
     let mut roles = HashSet::new();
     // Controls that act rather than navigate: a policy link alone makes no notice.
     let mut action_count = 0;
+    let mut links = 0;
     for control in candidate.select(&CONTROLS).take(60) {
-        action_count += usize::from(acts_in_place(control));
+        let acts = acts_in_place(control);
+        action_count += usize::from(acts);
+        links += usize::from(!acts);
         let label = control_label(control);
         if let Some(g) = guess_role_fast(&knowledge.lexicons, &label, true) {
             roles.insert(g.role);
@@ -385,9 +493,11 @@ fn score(
     // A consent notice always lets the visitor agree or acknowledge; a refusal alone
     // ("No thanks" under a newsletter form) is not one.
     let choice = roles.contains(&Role::Accept) || roles.contains(&Role::Acknowledge);
-    let hint = attribute_hint(candidate);
-    let hinted_choice = hint && action_count > 0 && strong_term;
-    if !(choice || hinted_choice) {
+    // Hidden markup must offer the choice in words: "enable all cookies" on a click-to-load
+    // placeholder is not a notice.
+    let hinted_choice =
+        hint && action_count > 0 && strong_term && !hidden && text.len() >= MIN_NOTICE_CHARS;
+    if !(choice || hinted_choice) || links > MAX_BANNER_LINKS {
         return None;
     }
     let mut s = 2.0 * terms.len().min(3) as f64;
@@ -406,6 +516,9 @@ fn score(
     }
     if is_dialog(candidate) {
         s += 1.0;
+    }
+    if hidden {
+        s -= 2.0;
     }
     if contains_phrase(&norm, "cookie") || contains_phrase(&norm, "cookies") {
         s += 1.0;

@@ -359,7 +359,7 @@ fn inside_another_control(el: ElementRef<'_>, area: ElementRef<'_>) -> bool {
 }
 
 fn resolve(base: Option<&url::Url>, href: &str) -> String {
-    base.and_then(|b| b.join(href).ok())
+    super::urls::resolve(base, href)
         .map(String::from)
         .unwrap_or_else(|| href.to_owned())
 }

@@ -5,14 +5,16 @@ pub mod claims;
 pub mod controls;
 pub mod cookies;
 pub mod dom;
+pub mod evidence;
 pub mod language;
 pub mod trackers;
+pub mod urls;
 
 use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 
-use crate::facts::{Banner, Claims, Coverage, Detection, Facts};
+use crate::facts::{Banner, Claims, Coverage, Detection, EvidenceKind, Facts, Markup};
 use crate::knowledge::Knowledge;
 use crate::page::{Page, PageError};
 use banner::Detected;
@@ -23,13 +25,13 @@ static HTML_ROOT: LazyLock<Selector> =
 /// Reads a page into facts.
 pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
     let doc = dom::parse_document(&page.html);
-    let page_url = url::Url::parse(&page.url).ok();
+    let page_url = urls::document_base(&doc, url::Url::parse(&page.url).ok().as_ref());
     let page_host = page_url
         .as_ref()
         .and_then(|u| u.host_str())
         .unwrap_or_default()
         .to_owned();
-    let page_language = doc
+    let declared = doc
         .select(&HTML_ROOT)
         .next()
         .and_then(|h| h.value().attr("lang"))
@@ -39,21 +41,49 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
                 .as_deref()
                 .and_then(language::normalize_tag)
         });
+    let page_language = language::page_language(&doc, declared);
 
-    let script_cmp = banner::cmp_from_scripts(&doc, page_url.as_ref(), knowledge);
-    let detected = detect(&doc, knowledge, script_cmp, page_language.as_deref());
+    let scan = trackers::scan(&doc, page_url.as_ref(), &knowledge.trackers);
+    let mut gathered = evidence::gather(&doc, page_url.as_ref(), knowledge, &scan.signals);
+    let script_cmp = gathered.cmp;
+    let templates = banner::script_templates(&doc);
+    let looking = Looking {
+        knowledge,
+        script_cmp,
+        page_lang: page_language.as_deref(),
+        host: &page_host,
+    };
+    let mut shells = Vec::new();
+    let detected = looking.detect(&doc, &mut shells).or_else(|| {
+        let d = looking.detect(templates.as_ref()?, &mut shells)?;
+        Some(Detected {
+            markup: Markup::Template,
+            ..d
+        })
+    });
+    if detected.is_none() {
+        for css in shells {
+            gathered.add(
+                EvidenceKind::ListSelector,
+                format!("{css} (empty until a script fills it)"),
+            );
+        }
+    }
     let (banner, language) = match &detected {
         Some(d) => {
-            let (banner, language) = read_banner(
-                &doc,
-                d,
-                knowledge,
-                page_language.as_deref(),
-                page_url.as_ref(),
-            );
+            let (banner, language) =
+                read_banner(d, knowledge, page_language.as_deref(), page_url.as_ref());
+            if let Some(markup) = banner.markup.filter(|m| *m != Markup::Live) {
+                gathered.add_markup(markup, &d.root_selector);
+            }
             (Some(banner), language)
         }
-        None => (script_cmp.map(|cmp| script_only_banner(&cmp.id)), None),
+        // Evidence of a consent mechanism without a banner to read: a browser must show it.
+        None if !gathered.evidence.is_empty() => (
+            Some(script_only_banner(script_cmp.map(|c| c.id.as_str()))),
+            None,
+        ),
+        None => (None, None),
     };
 
     let mut cookies = cookies::from_set_cookies(
@@ -62,7 +92,6 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
         &knowledge.cookies,
         &page_host,
     );
-    let scan = trackers::scan(&doc, page_url.as_ref(), &knowledge.trackers);
     let mut signals = scan.signals;
     if signals.tcf_cmp_id.is_none() && signals.tcf {
         signals.tcf_cmp_id = banner
@@ -97,40 +126,58 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
         cookies,
         trackers,
         signals,
+        consent_evidence: gathered.evidence,
         render,
     }
 }
 
-fn detect<'a, 'k>(
-    doc: &'a Html,
+/// What banner detection needs to know besides the document.
+struct Looking<'k, 'p> {
     knowledge: &'k Knowledge,
     script_cmp: Option<&'k crate::knowledge::cmp::Cmp>,
-    page_lang: Option<&str>,
-) -> Option<Detected<'a>>
-where
-    'k: 'a,
-{
-    if let Some((root, cmp, css)) = banner::by_signature(doc, knowledge) {
-        return Some(Detected {
+    page_lang: Option<&'p str>,
+    host: &'p str,
+}
+
+impl<'k> Looking<'k, '_> {
+    /// A CMP signature first, then what filter lists name, then the generic search. Selectors
+    /// of listed elements with nothing to read yet go to `shells`.
+    fn detect<'a>(&self, doc: &'a Html, shells: &mut Vec<String>) -> Option<Detected<'a>>
+    where
+        'k: 'a,
+    {
+        let knowledge = self.knowledge;
+        if let Some((root, cmp, css)) = banner::by_signature(doc, knowledge) {
+            return Some(Detected {
+                doc,
+                root,
+                cmp: Some(cmp),
+                detection: Detection::Signature,
+                root_selector: css,
+                second_layers: banner::second_layers(doc, Some(cmp)),
+                markup: banner::markup_of(root),
+            });
+        }
+        let langs: Vec<&str> = self.page_lang.into_iter().collect();
+        let (listed, empty) = banner::by_lists(doc, knowledge, self.host, &langs);
+        shells.extend(empty.into_iter().map(str::to_owned));
+        let (root, detection) = match listed {
+            Some(root) => (root, Detection::List),
+            None => (banner::generic(doc, knowledge, &langs)?, Detection::Generic),
+        };
+        Some(Detected {
+            doc,
             root,
-            cmp: Some(cmp),
-            detection: Detection::Signature,
-            root_selector: css,
-            second_layers: banner::second_layers(doc, Some(cmp)),
-        });
+            cmp: self.script_cmp,
+            detection,
+            root_selector: dom::selector_for(root),
+            second_layers: banner::second_layers(doc, self.script_cmp),
+            markup: banner::markup_of(root),
+        })
     }
-    let langs: Vec<&str> = page_lang.into_iter().collect();
-    banner::generic(doc, knowledge, &langs).map(|root| Detected {
-        root,
-        cmp: script_cmp,
-        detection: Detection::Generic,
-        root_selector: dom::selector_for(root),
-        second_layers: banner::second_layers(doc, script_cmp),
-    })
 }
 
 fn read_banner(
-    doc: &Html,
     d: &Detected<'_>,
     knowledge: &Knowledge,
     page_lang: Option<&str>,
@@ -155,7 +202,7 @@ fn read_banner(
         .chain(page_lang)
         .collect();
     let scope = controls::Scope {
-        doc,
+        doc: d.doc,
         root: d.root,
         second_layers: &d.second_layers,
         cmp: d.cmp,
@@ -168,6 +215,7 @@ fn read_banner(
         present: true,
         cmp: d.cmp.map(|c| c.id.clone()),
         detection: d.detection,
+        markup: Some(d.markup),
         selector: Some(d.root_selector.clone()),
         claims: claims::read_claims(&text, &claim_lexicons),
         text,
@@ -178,11 +226,12 @@ fn read_banner(
     (banner, language)
 }
 
-fn script_only_banner(cmp: &str) -> Banner {
+fn script_only_banner(cmp: Option<&str>) -> Banner {
     Banner {
         present: false,
-        cmp: Some(cmp.to_owned()),
+        cmp: cmp.map(str::to_owned),
         detection: Detection::Script,
+        markup: None,
         selector: None,
         text: String::new(),
         buttons: Vec::new(),
@@ -239,22 +288,51 @@ pub fn error_coverage(error: &PageError) -> Coverage {
     }
 }
 
-/// Interstitials of bot-protection services: the real page was withheld.
+/// Interstitials of bot-protection services: the real page was withheld. Cloudflare's script
+/// path also appears in ordinary pages (its JavaScript detections inject it), so it counts only
+/// in a page with almost nothing else in it.
 pub fn is_bot_challenge(html: &str) -> bool {
-    const MARKERS: [&str; 7] = [
+    const INTERSTITIALS: [&str; 5] = [
         "cf-browser-verification",
-        "challenges.cloudflare.com/cdn-cgi/challenge-platform",
-        "/cdn-cgi/challenge-platform/",
         "captcha-delivery.com",
         "px-captcha",
         "Pardon Our Interruption",
         "_Incapsula_Resource",
     ];
+    const INJECTED: [&str; 2] = [
+        "challenges.cloudflare.com/cdn-cgi/challenge-platform",
+        "/cdn-cgi/challenge-platform/",
+    ];
+    /// A challenge page is a few kilobytes; an article that carries the injected script is not.
+    const INTERSTITIAL_BYTES: usize = 40_000;
     let mut end = html.len().min(200_000);
     // Slicing inside a character panics; a 5 MB page of accented text has them anywhere.
     while !html.is_char_boundary(end) {
         end -= 1;
     }
     let head = &html[..end];
-    MARKERS.iter().any(|m| head.contains(m)) || head.contains("<title>Just a moment...</title>")
+    INTERSTITIALS.iter().any(|m| head.contains(m))
+        || head.contains("<title>Just a moment...</title>")
+        || html.len() < INTERSTITIAL_BYTES && INJECTED.iter().any(|m| head.contains(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_challenge_interstitial_is_blocked_but_an_article_with_the_injected_script_is_not() {
+        let interstitial = r#"<html><head><title>Attention Required</title></head><body>
+            <script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script></body></html>"#;
+        assert!(is_bot_challenge(interstitial));
+        let article = format!(
+            r#"<html><head><title>Glyphosate</title></head><body><article>{}</article>
+            <script>(function(){{var a=document.createElement('script');a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';}})();</script></body></html>"#,
+            "<p>Le texte de l'article, long comme un article de presse.</p>".repeat(800)
+        );
+        assert!(!is_bot_challenge(&article));
+        assert!(is_bot_challenge(
+            "<html><head><title>Just a moment...</title></head></html>"
+        ));
+    }
 }

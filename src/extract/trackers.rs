@@ -29,6 +29,14 @@ static GOOGLE_CONFIG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"gtag\(\s*['"]config['"]|googletagmanager\.com/gtm\.js|ga\(\s*['"]create['"]"#)
         .expect("static regex")
 });
+/// Code that defines the IAB TCF API (a CMP's stub), not code that merely calls it: ad scripts
+/// ask `__tcfapi` for consent on pages with and without a CMP.
+static TCF_STUB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"__tcfapiLocator|__cmpLocator|__tcfapi\s*=[^=]|function\s+__tcfapi\b|\b__cmp\s*=[^=]"#,
+    )
+    .expect("static regex")
+});
 static TCF_CMP_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bcmpId\W{1,4}(\d{1,4})\b").expect("static regex"));
 
@@ -100,10 +108,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Sca
         }
         if name == "script" && v.attr("src").is_none() {
             let code: String = el.text().collect();
-            if code.contains("__tcfapi")
-                || code.contains("__tcfapiLocator")
-                || code.contains("__cmp(")
-            {
+            if TCF_STUB.is_match(&code) {
                 signals.tcf = true;
                 if signals.tcf_cmp_id.is_none() {
                     signals.tcf_cmp_id = TCF_CMP_ID.captures(&code).and_then(|c| c[1].parse().ok());
@@ -171,10 +176,7 @@ fn push_url(
     element: TrackerElement,
     gated: bool,
 ) {
-    let Some(url) = base
-        .and_then(|b| b.join(src.trim()).ok())
-        .or_else(|| Url::parse(src.trim()).ok())
-    else {
+    let Some(url) = super::urls::resolve(base, src) else {
         return;
     };
     if !matches!(url.scheme(), "http" | "https") {

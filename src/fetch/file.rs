@@ -8,7 +8,7 @@ use crate::facts::Mode;
 use crate::page::{ErrorKind, Page, PageError};
 
 use super::decode::decode_html;
-use super::http::sha256_hex;
+use crate::text::sha256_hex;
 
 pub async fn read_page(
     input: &str,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -162,7 +161,7 @@ impl HttpFetcher {
             status: Some(response.status),
             mode: Mode::Static,
             fetched_at: Utc::now(),
-            body_sha256: sha256_hex(&response.body),
+            body_sha256: crate::text::sha256_hex(&response.body),
             content_language: header_str(&response.headers, header::CONTENT_LANGUAGE),
             redirects,
             set_cookies,
@@ -380,13 +379,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -378,7 +378,7 @@ impl Renderer {
             status,
             mode: Mode::Render,
             fetched_at,
-            body_sha256: super::http::sha256_hex(html.as_bytes()),
+            body_sha256: crate::text::sha256_hex(html.as_bytes()),
             content_language: None,
             redirects: Vec::new(),
             set_cookies: Vec::new(),
@@ -524,7 +524,7 @@ impl Renderer {
             .collect();
         let path = dir.join(format!(
             "{name}-{}.png",
-            &super::http::sha256_hex(input.as_bytes())[..8]
+            &crate::text::sha256_hex(input.as_bytes())[..8]
         ));
         std::fs::write(&path, png).ok()?;
         Some(path.display().to_string())

@@ -1,5 +1,6 @@
 //! CMP signatures: how to recognise a consent-management platform and read its banner.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use scraper::Selector;
 use serde::Deserialize;
 
@@ -13,6 +14,8 @@ struct CmpFile {
     name: String,
     #[serde(default)]
     tcf_cmp_ids: Vec<u32>,
+    #[serde(default)]
+    weak: bool,
     #[serde(default)]
     banner: BannerFile,
     #[serde(default)]
@@ -54,6 +57,13 @@ pub struct ScriptsFile {
     pub paths: Vec<String>,
     #[serde(default)]
     pub inline: Vec<String>,
+    /// Elements the CMP's integration leaves in a page, as CSS selectors: tags held back for
+    /// its blocking (`script[data-cookieconsent]`), links that reopen its settings.
+    #[serde(default)]
+    pub markup: Vec<String>,
+    /// Names of the cookies that store the visitor's choice.
+    #[serde(default)]
+    pub consent_cookies: Vec<String>,
 }
 
 /// A compiled CMP signature.
@@ -61,10 +71,13 @@ pub struct Cmp {
     pub id: String,
     pub name: String,
     pub tcf_cmp_ids: Vec<u32>,
+    /// Its traces also serve other purposes: they name it only when no other CMP is traced.
+    pub weak: bool,
     pub roots: Vec<(String, Selector)>,
     pub preference_center: Vec<Selector>,
     pub buttons: Vec<(Role, Selector)>,
     pub scripts: ScriptsFile,
+    pub markup: Vec<Selector>,
 }
 
 impl Cmp {
@@ -79,14 +92,78 @@ impl Cmp {
                 .scripts
                 .paths
                 .iter()
-                .any(|p| url.path().contains(p.as_str()))
+                .any(|p| url[url::Position::BeforePath..].contains(p.as_str()))
+    }
+}
+
+/// What an inline marker of a CMP says when a script contains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerKind {
+    /// A configuration, callback or loader string of the CMP.
+    Inline,
+    /// The name of the CMP's consent cookie, written as a string.
+    ConsentCookie,
+}
+
+/// Every CMP's inline markers and consent-cookie names in one automaton, so that a page's
+/// scripts are read once whatever the number of CMPs.
+pub struct Markers {
+    matcher: Option<AhoCorasick>,
+    /// For each pattern: the CMP (index into the list it was built from), and what it marks.
+    owners: Vec<(usize, MarkerKind)>,
+    patterns: Vec<String>,
+}
+
+impl Markers {
+    pub fn build(cmps: &[Cmp]) -> Markers {
+        let mut owners = Vec::new();
+        let mut patterns = Vec::new();
+        for (i, cmp) in cmps.iter().enumerate() {
+            for (list, kind) in [
+                (&cmp.scripts.inline, MarkerKind::Inline),
+                (&cmp.scripts.consent_cookies, MarkerKind::ConsentCookie),
+            ] {
+                for marker in list.iter().filter(|m| !m.is_empty()) {
+                    owners.push((i, kind));
+                    patterns.push(marker.clone());
+                }
+            }
+        }
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok();
+        Markers {
+            matcher,
+            owners,
+            patterns,
+        }
     }
 
-    pub fn owns_inline(&self, code: &str) -> bool {
-        self.scripts
-            .inline
-            .iter()
-            .any(|m| code.contains(m.as_str()))
+    /// The markers found in a script: CMP index, kind and the marker itself. A cookie name
+    /// counts only as a string (`'name'`, `"name="`), not as part of a longer word.
+    pub fn find<'m>(&'m self, code: &str) -> Vec<(usize, MarkerKind, &'m str)> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        let bytes = code.as_bytes();
+        let mut found: Vec<(usize, MarkerKind, &str)> = Vec::new();
+        for m in matcher.find_overlapping_iter(code) {
+            let (cmp, kind) = self.owners[m.pattern().as_usize()];
+            if kind == MarkerKind::ConsentCookie {
+                let quote = |b: u8| matches!(b, b'"' | b'\'' | b'`');
+                let before = m.start() > 0 && quote(bytes[m.start() - 1]);
+                let after = bytes.get(m.end()).is_some_and(|b| quote(*b) || *b == b'=');
+                if !(before && after) {
+                    continue;
+                }
+            }
+            let marker = self.patterns[m.pattern().as_usize()].as_str();
+            if !found.iter().any(|(c, k, _)| *c == cmp && *k == kind) {
+                found.push((cmp, kind, marker));
+            }
+        }
+        found
     }
 }
 
@@ -130,10 +207,18 @@ fn load_one(source: &Source) -> Result<Cmp, KnowledgeError> {
             buttons.push((role, compile(css)?));
         }
     }
+    let markup = file
+        .scripts
+        .markup
+        .iter()
+        .map(compile)
+        .collect::<Result<_, _>>()?;
     Ok(Cmp {
+        markup,
         id: file.id,
         name: file.name,
         tcf_cmp_ids: file.tcf_cmp_ids,
+        weak: file.weak,
         roots,
         preference_center,
         buttons,

@@ -47,12 +47,37 @@ struct LexiconFile {
     phrases: HashMap<Cat, Vec<String>>,
 }
 
-/// A phrase as written and as matched.
+/// A phrase as written and as matched. A `*` in a phrase stands for up to [`MAX_GAP_WORDS`]
+/// words, so that one phrase covers a family of word orders and fillers ("durch * weitere
+/// nutzung * stimmen sie * zu").
 #[derive(Debug, Clone)]
 pub struct Phrase {
     pub raw: String,
+    /// The normalised phrase, or its first segment when it has gaps.
     pub norm: String,
+    /// The normalised segments after each gap, in order.
+    pub after_gaps: Vec<String>,
     pub words: usize,
+}
+
+/// How many words a `*` in a phrase may stand for.
+pub const MAX_GAP_WORDS: usize = 6;
+
+impl Phrase {
+    /// Does the text after a match of the first segment go on with the remaining segments?
+    fn continues(&self, rest: &str) -> bool {
+        let mut words: Vec<&str> = rest.split(' ').filter(|w| !w.is_empty()).collect();
+        for segment in &self.after_gaps {
+            let seg: Vec<&str> = segment.split(' ').collect();
+            let at = (0..=MAX_GAP_WORDS.min(words.len()))
+                .find(|&j| words.len() >= j + seg.len() && words[j..j + seg.len()] == seg[..]);
+            match at {
+                Some(j) => words.drain(..j + seg.len()),
+                None => return false,
+            };
+        }
+        true
+    }
 }
 
 pub struct Lexicon {
@@ -105,7 +130,7 @@ impl Phrases {
         }
         let Some(matcher) = &self.matcher else {
             for (i, p) in self.list.iter().enumerate() {
-                found[i] = contains_phrase(text, &p.norm);
+                found[i] = contains_phrase(text, &p.norm) && p.after_gaps.is_empty();
             }
             return found;
         };
@@ -119,7 +144,8 @@ impl Phrases {
             let after_ok = end == bytes.len() || bytes[end] == b' ';
             if before_ok && after_ok {
                 for &i in &self.owners[m.pattern().as_usize()] {
-                    found[i] = true;
+                    let phrase = &self.list[i];
+                    found[i] |= phrase.after_gaps.is_empty() || phrase.continues(&text[end..]);
                 }
             }
         }
@@ -231,16 +257,32 @@ fn load_one(source: &Source) -> Result<Lexicon, KnowledgeError> {
     for (cat, list) in file.phrases {
         let mut compiled = Vec::with_capacity(list.len());
         for raw in list {
-            let norm = normalize(&raw);
-            if norm.is_empty() {
+            let mut segments = raw.split('*').map(normalize);
+            let norm = segments.next().unwrap_or_default();
+            let after_gaps: Vec<String> = segments.collect();
+            if norm.is_empty() || after_gaps.iter().any(String::is_empty) {
                 return Err(KnowledgeError::new(
                     source,
-                    None,
-                    format!("phrase {raw:?} ({cat:?}) has no letters"),
+                    source
+                        .text
+                        .find(&raw)
+                        .map(|at| super::line_of(&source.text, at)),
+                    format!(
+                        "phrase {raw:?} ({cat:?}) has a part without letters (a `*` must stand between words)"
+                    ),
                 ));
             }
-            let words = norm.split(' ').count();
-            compiled.push(Phrase { raw, norm, words });
+            let words = norm.split(' ').count()
+                + after_gaps
+                    .iter()
+                    .map(|g| g.split(' ').count())
+                    .sum::<usize>();
+            compiled.push(Phrase {
+                raw,
+                norm,
+                after_gaps,
+                words,
+            });
         }
         phrases.insert(cat, compiled);
     }
@@ -250,7 +292,9 @@ fn load_one(source: &Source) -> Result<Lexicon, KnowledgeError> {
     let mut by_norm: HashMap<String, Vec<(Cat, usize)>> = HashMap::new();
     for cat in cats {
         for (i, p) in phrases[&cat].iter().enumerate() {
-            by_norm.entry(p.norm.clone()).or_default().push((cat, i));
+            if p.after_gaps.is_empty() {
+                by_norm.entry(p.norm.clone()).or_default().push((cat, i));
+            }
         }
     }
     Ok(Lexicon {

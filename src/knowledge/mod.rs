@@ -2,7 +2,9 @@
 
 pub mod catalog;
 pub mod cmp;
+pub mod cosmetic;
 pub mod lexicon;
+pub mod lists;
 pub mod profiles;
 
 use std::collections::BTreeMap;
@@ -184,19 +186,26 @@ fn collect_dir(
 pub struct Knowledge {
     pub lexicons: lexicon::Lexicons,
     pub cmps: Vec<cmp::Cmp>,
+    /// Inline markers of every CMP, searched in one pass.
+    pub cmp_markers: cmp::Markers,
     pub cookies: catalog::CookieCatalog,
     pub trackers: catalog::TrackerCatalog,
     pub profiles: profiles::Profiles,
+    /// Filter lists added to the embedded knowledge (`--filter-list`, `lists update`).
+    pub lists: Vec<lists::FilterList>,
 }
 
 impl Knowledge {
     pub fn load(sources: &Sources) -> Result<Knowledge, KnowledgeError> {
+        let cmps = cmp::load_all(sources)?;
         Ok(Knowledge {
             lexicons: lexicon::Lexicons::load(sources)?,
-            cmps: cmp::load_all(sources)?,
+            cmp_markers: cmp::Markers::build(&cmps),
+            cmps,
             cookies: catalog::CookieCatalog::load(sources.require("cookies.toml")?)?,
             trackers: catalog::TrackerCatalog::load(sources.require("trackers.toml")?)?,
             profiles: profiles::Profiles::load(sources.require("profiles.toml")?)?,
+            lists: Vec::new(),
         })
     }
 

@@ -39,6 +39,9 @@ pub struct Tool {
     pub version: String,
     /// Fingerprint of the rule set that judged the pages.
     pub rules_version: String,
+    /// Filter lists used besides the embedded knowledge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<crate::knowledge::lists::ListInfo>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -156,6 +156,7 @@ fn bind<'a>(
         ctx.add_variable("cookies", &facts.cookies),
         ctx.add_variable("trackers", &facts.trackers),
         ctx.add_variable("signals", &facts.signals),
+        ctx.add_variable("evidence", &facts.consent_evidence),
         ctx.add_variable("render", &facts.render),
         ctx.add_variable("page", &vars),
         ctx.add_variable("profile", profile),
@@ -183,7 +184,7 @@ fn fire(
     let generic_banner = facts
         .banner
         .as_ref()
-        .is_some_and(|b| b.detection == Detection::Generic);
+        .is_some_and(|b| matches!(b.detection, Detection::Generic | Detection::List));
     let heuristic = rule.reads_banner && generic_banner;
     Ok(Some(Finding {
         rule: rule.id.clone(),
