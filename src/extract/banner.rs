@@ -73,7 +73,9 @@ pub fn script_templates(doc: &Html) -> Option<Html> {
         }
         let text: String = script.text().collect();
         if has_hint_word(&text) {
-            markup.push_str(&text);
+            // Templates wrapped for XHTML: HTML parsing would read `<![CDATA[` as a comment
+            // that swallows the first tag.
+            markup.push_str(&text.replace("<![CDATA[", "").replace("]]>", ""));
         }
     }
     (!markup.is_empty())
@@ -180,11 +182,28 @@ pub fn markup_of(root: ElementRef<'_>) -> Markup {
         .any(|e| e.name() == "template");
     if in_template {
         Markup::Template
-    } else if is_hidden(root) {
+    } else if is_hidden(root) || hidden_by_class(root) {
         Markup::Hidden
     } else {
         Markup::Live
     }
+}
+
+/// A class that stylesheets use to hide an element until a script shows it (`hidden`,
+/// `d-none`, `cookie-notice-hidden`, `cmplz-hidden`...), on the element or an ancestor.
+fn hidden_by_class(el: ElementRef<'_>) -> bool {
+    std::iter::once(*el)
+        .chain(el.ancestors())
+        .filter_map(|n| n.value().as_element())
+        .flat_map(|e| e.classes())
+        .any(|c| {
+            let c = c.to_ascii_lowercase();
+            matches!(c.as_str(), "hide" | "d-none" | "invisible" | "display-none")
+                || c == "hidden"
+                || c.ends_with("-hidden")
+                || c.ends_with("--hidden")
+                || c.ends_with("_hidden")
+        })
 }
 
 /// Second-layer roots of a CMP present in the DOM.

@@ -8,10 +8,12 @@ use super::dom::{all_text, is_hidden, selector_for, visible_text};
 use crate::facts::{Button, ButtonStyle, Category, Checkbox, ElementKind, Link, LinkKind, Role};
 use crate::knowledge::cmp::Cmp;
 use crate::knowledge::lexicon::{Cat, Lexicon, Lexicons};
-use crate::text::{collapse_whitespace, normalize};
+use crate::text::{collapse_whitespace, contains_phrase, normalize};
 
-pub const CONTROL_SELECTOR: &str =
-    "button, a, input[type=button], input[type=submit], [role=button]";
+/// What a visitor clicks: real controls, and the spans, divs and icons that sites script into
+/// controls (`<span class="btn" data-action="agree">`, `<i class="fa-close">`).
+pub const CONTROL_SELECTOR: &str = "button, a, input[type=button], input[type=submit], [role=button], \
+     [onclick], span.btn, div.btn, i[class*=close], span[class*=close]";
 pub static CONTROLS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse(CONTROL_SELECTOR).expect("static selector"));
 static TOGGLES: LazyLock<Selector> = LazyLock::new(|| {
@@ -225,6 +227,31 @@ impl Scope<'_, '_> {
     }
 }
 
+/// An "OK" that the notice itself says gives consent when clicked ("Mit Klick auf „OK“ geben
+/// Sie diese Einwilligung") accepts; elsewhere an "OK" only acknowledges an information notice
+/// (DESIGN.md). The notice's words decide, not the CMP's wiring.
+pub fn accept_by_wording(buttons: &mut [Button], text: &str, lexicons: &[&Lexicon]) {
+    // The sentences that say a click consents, each normalised.
+    let sentences: Vec<String> = text
+        .split(['.', '!', '?', ';'])
+        .map(normalize)
+        .filter(|s| {
+            lexicons
+                .iter()
+                .any(|l| l.all_in(Cat::ClickConsent, s).next().is_some())
+        })
+        .collect();
+    if sentences.is_empty() {
+        return;
+    }
+    for b in buttons.iter_mut().filter(|b| b.role == Role::Acknowledge) {
+        let label = normalize(&b.label);
+        if !label.is_empty() && sentences.iter().any(|s| contains_phrase(s, &label)) {
+            b.role = Role::Accept;
+        }
+    }
+}
+
 fn link_kind_from_href(href: &str) -> LinkKind {
     let h = href.to_ascii_lowercase();
     let path = h.split(['?', '#']).next().unwrap_or_default();
@@ -285,11 +312,15 @@ pub fn read_controls(scope: &Scope<'_, '_>) -> Controls {
                 // nowhere a policy lives, acts as a control.
                 let choice = lex_role.filter(|_| label.chars().count() <= 60);
                 let decisive = matches!(choice, Some(Role::Accept | Role::Reject));
+                // "change your cookie settings" inside a sentence, leading to another page, is
+                // a reference to read, not a control of the notice.
+                let reference = choice == Some(Role::Settings)
+                    && in_text_flow(el)
+                    && !super::banner::acts_in_place(el);
                 let kind = match scope.link_kind_from_text(&label) {
                     Some(kind) if !decisive => Some(kind),
-                    None if choice.is_none() => {
-                        Some(link_kind_from_href(href)).filter(|k| *k != LinkKind::Other)
-                    }
+                    None if choice.is_none() || reference => Some(link_kind_from_href(href))
+                        .filter(|k| *k != LinkKind::Other || reference),
                     _ => None,
                 };
                 if let Some(kind) = kind {

@@ -209,8 +209,9 @@ fn read_banner(
         lexicons: knowledge.lexicons.ordered(&first, true),
         page_url,
     };
-    let found = controls::read_controls(&scope);
+    let mut found = controls::read_controls(&scope);
     let claim_lexicons = knowledge.lexicons.ordered(&first, false);
+    controls::accept_by_wording(&mut found.buttons, &text, &claim_lexicons);
     let banner = Banner {
         present: true,
         cmp: d.cmp.map(|c| c.id.clone()),

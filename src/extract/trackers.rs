@@ -8,11 +8,11 @@ use scraper::{Html, Selector};
 use url::Url;
 
 use crate::facts::{ConsentMode, ConsentSignals, Tracker, TrackerElement};
-use crate::knowledge::catalog::{KnownTracker, TrackerCatalog};
+use crate::knowledge::catalog::{InlineSnippet, KnownTracker, TrackerCatalog};
 
 static TAGS: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(
-        "script, iframe, img, link[rel=preload], link[rel=prefetch], noscript, embed, object",
+        "script, iframe, img, link[rel=preload], link[rel=modulepreload], link[rel=prefetch], noscript, embed, object",
     )
     .expect("static selector")
 });
@@ -124,8 +124,19 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Sca
                 google_configured |= GOOGLE_CONFIG.is_match(&code);
                 matomo_cookieless |= code.contains("disableCookies");
             }
-            for known in catalog.inline_matches(&code) {
-                push_inline(&mut trackers, known, !executes);
+            for found in super::urls::in_code(&code) {
+                let gated = !executes || found.after_consent;
+                push_url(
+                    &mut trackers,
+                    catalog,
+                    page_url,
+                    &found.url,
+                    TrackerElement::Inline,
+                    gated,
+                );
+            }
+            for snippet in catalog.inline_matches(&code) {
+                push_inline(&mut trackers, snippet, !executes);
             }
         }
     }
@@ -200,18 +211,22 @@ fn push_url(
     ));
 }
 
-fn push_inline(trackers: &mut Vec<Tracker>, known: &KnownTracker, gated: bool) {
+/// A tracker started by an inline snippet, under the host it contacts. A host already seen (the
+/// snippet's own URL, or a tag) is not listed again.
+fn push_inline(trackers: &mut Vec<Tracker>, snippet: &InlineSnippet, gated: bool) {
+    let known = &snippet.known;
     let url = format!("inline:{}", known.vendor);
-    if trackers.iter().any(|t| t.url == url) {
+    let host = snippet.host.clone().unwrap_or_default();
+    let domain = super::cookies::registrable(&host);
+    if trackers.iter().any(|t| {
+        t.url == url
+            || !host.is_empty()
+                && t.gated == gated
+                && super::cookies::registrable(&t.host) == domain
+    }) {
         return;
     }
-    trackers.push(tracker(
-        url,
-        String::new(),
-        known,
-        TrackerElement::Inline,
-        gated,
-    ));
+    trackers.push(tracker(url, host, known, TrackerElement::Inline, gated));
 }
 
 fn tracker(

@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use regex::Regex;
 use scraper::{Html, Selector};
 use url::Url;
 
@@ -57,6 +58,81 @@ pub fn resolve(base: Option<&Url>, raw: &str) -> Option<Url> {
     }
 }
 
+/// A URL written as a string in code: absolute or protocol-relative, after a quote.
+static URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"["'`]((?:https?:)?//(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?(?:/[^\s"'`<>\\]*)?)"#)
+        .expect("static regex")
+});
+/// A host split from its scheme, as loaders write it: `'//www.' + 'host.com/x.js'` or
+/// `(secure ? 'https://ssl' : 'http://www') + '.google-analytics.com/ga.js'`.
+static HOST_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"["'`](?:(?:https?:)?//(?:www\.)?["'`]\s*\+\s*["'`]|\.)((?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s"'`<>\\]*)"#)
+        .expect("static regex")
+});
+/// Code that creates or fetches something: its URLs are loads, not mere mentions.
+static LOADS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"createElement|\.src\s*=|appendChild|insertBefore|document\.write|getScript|loadScript|import\(|new Image|sendBeacon|fetch\(")
+        .expect("static regex")
+});
+
+/// How near a loading statement a URL string must be to count as what it loads.
+const LOAD_REACH: usize = 300;
+
+/// Code that waits for consent before it goes on (`runAfterConsent(`, `OptanonWrapper`,
+/// `CookiebotOnAccept`, `__tcfapi('addEventListener'`...): what it loads is held back.
+static WAITS_FOR_CONSENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)consent|OptanonWrapper|CookiebotOn|didomiOnReady|__tcfapi|__cmp\(")
+        .expect("static regex")
+});
+
+/// A URL that inline code requests.
+#[derive(Debug, PartialEq)]
+pub struct CodeUrl {
+    pub url: String,
+    /// Written inside code that waits for consent first.
+    pub after_consent: bool,
+}
+
+/// URLs that inline code will request, as protocol-relative or absolute strings: script URLs
+/// anywhere (a configuration naming a `.js` file hands it to a loader), and any URL written
+/// near a statement that loads something. Profile and share links in application state are
+/// mentions, not loads.
+pub fn in_code(code: &str) -> Vec<CodeUrl> {
+    let unescaped;
+    let code = if code.contains("\\/") {
+        unescaped = code.replace("\\/", "/");
+        unescaped.as_str()
+    } else {
+        code
+    };
+    let loads: Vec<usize> = LOADS.find_iter(code).map(|m| m.start()).collect();
+    let waits: Vec<usize> = WAITS_FOR_CONSENT
+        .find_iter(code)
+        .map(|m| m.start())
+        .collect();
+    let near = |marks: &[usize], at: usize| marks.iter().any(|&l| l.abs_diff(at) <= LOAD_REACH);
+    let mut found: Vec<CodeUrl> = Vec::new();
+    let literals = URL_LITERAL
+        .captures_iter(code)
+        .map(|c| (c.get(1).map_or(0, |m| m.start()), c[1].to_owned()));
+    let tails = HOST_TAIL
+        .captures_iter(code)
+        .map(|c| (c.get(1).map_or(0, |m| m.start()), format!("//{}", &c[1])));
+    for (at, url) in literals.chain(tails) {
+        let path = url.splitn(4, '/').nth(3).unwrap_or_default();
+        let script = path
+            .split(['?', '#'])
+            .next()
+            .is_some_and(|p| p.ends_with(".js"));
+        if (script || near(&loads, at)) && !found.iter().any(|f| f.url == url) {
+            // Only what comes before the URL can hold it back.
+            let after_consent = waits.iter().any(|&w| w < at && at - w <= LOAD_REACH);
+            found.push(CodeUrl { url, after_consent });
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +163,46 @@ mod tests {
             base_of(html, "https://www.example.com/page").as_deref(),
             Some("https://www.example.com/static/")
         );
+    }
+
+    #[test]
+    fn loaders_in_inline_code_give_the_urls_they_load() {
+        let ga = "(function(i,s,o,g,r,a,m){a=s.createElement(o);a.src=g})(window,document,'script','https://www.google-analytics.com/analytics.js','ga');";
+        assert_eq!(urls(ga), ["https://www.google-analytics.com/analytics.js"]);
+        let legacy = "var ga = document.createElement('script'); ga.src = ('https:' == document.location.protocol ? 'https://ssl' : 'http://www') + '.google-analytics.com/ga.js';";
+        assert_eq!(urls(legacy), ["//google-analytics.com/ga.js"]);
+        let split = "s.src = '//www.' + 'addthis.com/js/300/addthis_widget.js'; document.body.appendChild(s);";
+        assert!(urls(split).contains(&"//addthis.com/js/300/addthis_widget.js".to_owned()));
+        let json = r#"{"sdk":"https:\/\/connect.facebook.net\/en_US\/sdk.js"}"#;
+        assert_eq!(urls(json), ["https://connect.facebook.net/en_US/sdk.js"]);
+        assert!(in_code(ga).iter().all(|u| !u.after_consent));
+    }
+
+    #[test]
+    fn a_loader_inside_a_consent_callback_is_held_back() {
+        let gated = "WP.gdpr.runAfterConsent(function() { WP.getScript({ src: '//platform.instagram.com/en_US/embeds.js' }); });";
+        assert_eq!(
+            in_code(gated),
+            [CodeUrl {
+                url: "//platform.instagram.com/en_US/embeds.js".into(),
+                after_consent: true
+            }]
+        );
+    }
+
+    fn urls(code: &str) -> Vec<String> {
+        in_code(code).into_iter().map(|u| u.url).collect()
+    }
+
+    #[test]
+    fn links_in_plain_data_are_not_loads() {
+        let data = r#"var share = {twitter: "https://twitter.com/intent/tweet", page: 'https://www.facebook.com/example'};"#;
+        assert!(in_code(data).is_empty(), "{:?}", in_code(data));
+        let state = format!(
+            r#"window.__STATE__ = {{"author": {{"instagramUrl": "https://www.instagram.com/someone/"}}, "filler": "{}"}}; var s = document.createElement('script');"#,
+            "x".repeat(LOAD_REACH * 2)
+        );
+        assert!(in_code(&state).is_empty(), "{:?}", in_code(&state));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Known cookies and tracker hosts, each mapped to a purpose category.
 
+use std::collections::HashMap;
+
 use regex::Regex;
 use serde::Deserialize;
 
-use super::{KnowledgeError, Source, parse};
+use super::{KnowledgeError, Source, Sources, parse};
 use crate::facts::Category;
 
 #[derive(Deserialize)]
@@ -102,6 +104,7 @@ impl CookieCatalog {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TrackerFile {
+    #[serde(default)]
     tracker: Vec<TrackerEntry>,
     #[serde(default)]
     inline: Vec<InlineEntry>,
@@ -126,6 +129,8 @@ struct TrackerEntry {
 struct InlineEntry {
     pattern: String,
     vendor: String,
+    #[serde(default)]
+    host: Option<String>,
     category: Category,
     #[serde(default)]
     tag_manager: bool,
@@ -143,31 +148,62 @@ pub struct KnownTracker {
 }
 
 pub struct TrackerCatalog {
-    hosts: Vec<(String, Option<String>, KnownTracker)>,
-    inline: Vec<(Regex, KnownTracker)>,
+    /// Entries by domain, each list longest path first.
+    by_domain: HashMap<String, Vec<(Option<String>, KnownTracker)>>,
+    inline: Vec<InlineSnippet>,
+}
+
+/// A snippet of inline code that starts a tracker, and the host it makes the browser contact.
+pub struct InlineSnippet {
+    pattern: Regex,
+    pub known: KnownTracker,
+    pub host: Option<String>,
 }
 
 impl TrackerCatalog {
-    pub fn load(source: &Source) -> Result<Self, KnowledgeError> {
+    /// Every file under `trackers/`; a domain and path listed twice is an error.
+    pub fn load(sources: &Sources) -> Result<Self, KnowledgeError> {
+        let mut catalog = TrackerCatalog {
+            by_domain: HashMap::new(),
+            inline: Vec::new(),
+        };
+        for source in sources.under("trackers/") {
+            catalog.add(source)?;
+        }
+        for entries in catalog.by_domain.values_mut() {
+            entries.sort_by_key(|(p, _)| std::cmp::Reverse(p.as_ref().map_or(0, String::len)));
+        }
+        Ok(catalog)
+    }
+
+    fn add(&mut self, source: &Source) -> Result<(), KnowledgeError> {
         let file: TrackerFile = parse(source)?;
-        let mut hosts: Vec<_> = file
-            .tracker
-            .into_iter()
-            .map(|t| {
-                let known = KnownTracker {
+        for (i, t) in file.tracker.into_iter().enumerate() {
+            let entries = self
+                .by_domain
+                .entry(t.domain.to_ascii_lowercase())
+                .or_default();
+            if entries.iter().any(|(p, _)| *p == t.path) {
+                return Err(KnowledgeError::new(
+                    source,
+                    nth_table_line(&source.text, "[[tracker]]", i),
+                    format!(
+                        "{}{} is listed twice in the tracker catalogue",
+                        t.domain,
+                        t.path.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+            entries.push((
+                t.path,
+                KnownTracker {
                     vendor: t.vendor,
                     category: t.category,
                     tag_manager: t.tag_manager,
                     exempt: t.exempt,
-                };
-                (t.domain.to_ascii_lowercase(), t.path, known)
-            })
-            .collect();
-        // Longer domains and paths first, so `facebook.com/tr` beats a plain `facebook.com`.
-        hosts.sort_by_key(|(d, p, _)| {
-            std::cmp::Reverse((d.len(), p.as_ref().map_or(0, String::len)))
-        });
-        let mut inline = Vec::with_capacity(file.inline.len());
+                },
+            ));
+        }
         for (i, e) in file.inline.into_iter().enumerate() {
             let regex = Regex::new(&e.pattern).map_err(|err| {
                 KnowledgeError::new(
@@ -176,42 +212,53 @@ impl TrackerCatalog {
                     format!("invalid pattern {:?}: {err}", e.pattern),
                 )
             })?;
-            inline.push((
-                regex,
-                KnownTracker {
+            self.inline.push(InlineSnippet {
+                pattern: regex,
+                known: KnownTracker {
                     vendor: e.vendor,
                     category: e.category,
                     tag_manager: e.tag_manager,
                     exempt: e.exempt,
                 },
-            ));
+                host: e.host,
+            });
         }
-        Ok(TrackerCatalog { hosts, inline })
+        Ok(())
     }
 
-    /// The tracker a URL belongs to, by host (or a parent domain) and optional path prefix.
+    pub fn len(&self) -> usize {
+        self.by_domain.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_domain.is_empty()
+    }
+
+    /// The tracker a URL belongs to, by host (or its nearest listed parent domain) and optional
+    /// path prefix.
     pub fn classify(&self, url: &url::Url) -> Option<&KnownTracker> {
         let host = url.host_str()?.to_ascii_lowercase();
-        self.hosts.iter().find_map(|(domain, path, known)| {
-            let host_hit = host == *domain
-                || (host.ends_with(domain.as_str())
-                    && host.as_bytes()[host.len() - domain.len() - 1] == b'.');
-            let path_hit = path
-                .as_ref()
-                .is_none_or(|p| url.path().starts_with(p.as_str()));
-            (host_hit && path_hit).then_some(known)
-        })
+        let mut domain = host.as_str();
+        loop {
+            let hit = self.by_domain.get(domain).and_then(|entries| {
+                entries.iter().find(|(path, _)| {
+                    path.as_ref()
+                        .is_none_or(|p| url.path().starts_with(p.as_str()))
+                })
+            });
+            if let Some((_, known)) = hit {
+                return Some(known);
+            }
+            domain = domain.split_once('.')?.1;
+        }
     }
 
     /// Trackers started by inline code.
     pub fn inline_matches<'a>(
         &'a self,
         code: &'a str,
-    ) -> impl Iterator<Item = &'a KnownTracker> + 'a {
-        self.inline
-            .iter()
-            .filter(move |(r, _)| r.is_match(code))
-            .map(|(_, k)| k)
+    ) -> impl Iterator<Item = &'a InlineSnippet> + 'a {
+        self.inline.iter().filter(move |s| s.pattern.is_match(code))
     }
 }
 

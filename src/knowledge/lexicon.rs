@@ -20,6 +20,8 @@ pub enum Cat {
     Negation,
     CookieTerms,
     ImpliedConsent,
+    /// The text says that clicking a control gives consent ("by clicking OK you agree").
+    ClickConsent,
     CookieWall,
     LegitimateInterest,
     Withdraw,

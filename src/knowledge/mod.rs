@@ -203,7 +203,7 @@ impl Knowledge {
             cmp_markers: cmp::Markers::build(&cmps),
             cmps,
             cookies: catalog::CookieCatalog::load(sources.require("cookies.toml")?)?,
-            trackers: catalog::TrackerCatalog::load(sources.require("trackers.toml")?)?,
+            trackers: catalog::TrackerCatalog::load(sources)?,
             profiles: profiles::Profiles::load(sources.require("profiles.toml")?)?,
             lists: Vec::new(),
         })
