@@ -230,7 +230,9 @@ pub fn by_lists<'a>(
     let mut best: Option<(f64, ElementRef<'a>)> = None;
     for list in &knowledge.lists {
         for m in list.cosmetic.matches(doc, host) {
-            if matches!(m.element.value().name(), "body" | "html" | "main") {
+            if matches!(m.element.value().name(), "body" | "html" | "main")
+                || after_refusal(m.element, &lexicons)
+            {
                 continue;
             }
             match list_score(m.element, &lexicons, knowledge) {
@@ -449,6 +451,24 @@ fn has_text_entry(el: ElementRef<'_>) -> bool {
     el.select(&TEXT_ENTRY).next().is_some()
 }
 
+/// Does the notice (the candidate, or the consent container it sits in) speak to a visitor who
+/// has already refused? Walls and reminders shown after a refusal are not the first layer.
+fn after_refusal(
+    candidate: ElementRef<'_>,
+    lexicons: &[&crate::knowledge::lexicon::Lexicon],
+) -> bool {
+    // The outermost consent container a few levels up: the candidate may be its button row.
+    let container = std::iter::once(candidate)
+        .chain(candidate.ancestors().filter_map(ElementRef::wrap).take(3))
+        .filter(|e| attribute_hint(*e))
+        .last()
+        .unwrap_or(candidate);
+    let norm = normalize(&all_text(container));
+    lexicons
+        .iter()
+        .any(|l| l.all_in(Cat::AfterRefusal, &norm).next().is_some())
+}
+
 /// A button, or a link that goes nowhere (`#`, `javascript:`): something clicked to decide.
 pub fn acts_in_place(control: ElementRef<'_>) -> bool {
     let v = control.value();
@@ -484,6 +504,9 @@ fn score(
         return None;
     }
     let norm = normalize(&text);
+    if after_refusal(candidate, lexicons) {
+        return None;
+    }
     let terms: HashSet<&str> = lexicons
         .iter()
         .flat_map(|l| l.all_in(Cat::CookieTerms, &norm))

@@ -320,6 +320,59 @@ pub fn is_bot_challenge(html: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::Role;
+
+    fn facts_of(html: &str) -> Facts {
+        let page = Page {
+            input: "test".into(),
+            url: "file:///tmp/saved.html".into(),
+            status: None,
+            mode: crate::facts::Mode::Static,
+            fetched_at: chrono::Utc::now(),
+            body_sha256: String::new(),
+            content_language: None,
+            redirects: Vec::new(),
+            set_cookies: Vec::new(),
+            html: html.into(),
+            rendered: None,
+        };
+        extract(&page, &Knowledge::embedded())
+    }
+
+    #[test]
+    fn an_ok_accepts_when_the_notice_says_clicking_it_consents() {
+        let facts = facts_of(
+            r#"<html lang="de"><body><main><p>Artikel</p></main><section class="privacy-settings">
+            <p>Wir und unsere Partner brauchen für einzelne Datennutzungen Ihre Einwilligung. Mit Klick auf „OK“
+            geben Sie diese Einwilligung.</p><span class="btn btn-primary">ok</span></section></body></html>"#,
+        );
+        let banner = facts.banner.expect("a banner");
+        assert_eq!(banner.buttons[0].role, Role::Accept, "{:?}", banner.buttons);
+        let info = facts_of(
+            r#"<html lang="de"><body><div id="cookie-hinweis"><p>Diese Website verwendet Cookies, um
+            Ihnen den bestmöglichen Service zu bieten.</p><button>OK</button></div></body></html>"#,
+        );
+        assert_eq!(
+            info.banner.expect("a banner").buttons[0].role,
+            Role::Acknowledge
+        );
+    }
+
+    #[test]
+    fn a_wall_shown_after_a_refusal_is_not_a_first_layer() {
+        let facts = facts_of(
+            r#"<html lang="fr"><body><main><p>Article</p></main><div class="site-consent-wall">
+            <div class="site-consent-wall__title">Vous avez choisi de refuser les cookies</div>
+            <p>En acceptant les cookies, vous pourrez accéder aux contenus gratuits.</p>
+            <div class="site-consent-wall__action"><button>Accepter les cookies</button> ou
+            <a href="/abonnement">Refuser et s'abonner</a></div></div></body></html>"#,
+        );
+        assert!(
+            facts.banner.as_ref().is_none_or(|b| !b.present),
+            "{:?}",
+            facts.banner
+        );
+    }
 
     #[test]
     fn a_challenge_interstitial_is_blocked_but_an_article_with_the_injected_script_is_not() {

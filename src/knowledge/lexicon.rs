@@ -22,6 +22,9 @@ pub enum Cat {
     ImpliedConsent,
     /// The text says that clicking a control gives consent ("by clicking OK you agree").
     ClickConsent,
+    /// The notice speaks to a visitor who has already refused ("you have declined cookies"):
+    /// a wall or reminder shown after the choice, not the first layer.
+    AfterRefusal,
     CookieWall,
     LegitimateInterest,
     Withdraw,
