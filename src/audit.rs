@@ -70,6 +70,11 @@ pub async fn run(settings: AuditSettings) -> Result<Outcome, SetupError> {
         mut engine,
         rules_version,
     } = loaded;
+    // The lists `lists update` keeps, then those named on the command line.
+    if let Some(dir) = crate::lists::default_dir() {
+        let cached = crate::lists::cached(&dir).map_err(|e| SetupError(e.to_string()))?;
+        knowledge.lists.extend(cached);
+    }
     for path in &settings.filter_lists {
         let list = FilterList::read(path).map_err(|e| SetupError(e.to_string()))?;
         knowledge.lists.push(list);

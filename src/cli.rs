@@ -40,6 +40,31 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the JSON Schema of report.json (schema cookie-audit/report/v1).
     Schema,
+    /// Download or show the filter lists (EasyList Cookie List, EasyPrivacy, EasyList) that every
+    /// audit uses when present.
+    #[command(subcommand)]
+    Lists(ListsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListsCommand {
+    /// Fetch the lists into the cache folder (only what changed; a failed download keeps the old copy).
+    Update {
+        /// Lists to fetch instead of the default ones, as NAME=URL; repeatable.
+        #[arg(long = "list", value_name = "NAME=URL")]
+        lists: Vec<String>,
+        #[command(flatten)]
+        dir: ListsDirArg,
+    },
+    /// The cached lists: name, version, checksum, rules.
+    Show(ListsDirArg),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ListsDirArg {
+    /// Cache folder [default: $COOKIE_AUDIT_LISTS, or $XDG_CACHE_HOME/cookie-audit/lists, or ~/.cache/cookie-audit/lists].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -340,6 +340,12 @@ pub struct Tracker {
     pub exempt: bool,
     /// A tag manager: it loads other tags rather than tracking by itself.
     pub tag_manager: bool,
+    /// What classified it: `catalogue`, or `list:NAME@VERSION` for a filter list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The filter-list rule that matched, when a list classified it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod facts;
 pub mod fetch;
 pub mod knowledge;
+pub mod lists;
 pub mod page;
 pub mod report;
 pub mod rules;

@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cookie_audit::cli::{Cli, Command, RulesCommand};
-use cookie_audit::{audit, commands, config};
+use cookie_audit::cli::{Cli, Command, ListsCommand, RulesCommand};
+use cookie_audit::{audit, commands, config, lists};
 
 /// Exit codes (DESIGN.md): 0 fine, 1 findings at or above --fail-on, 2 usage/config/rule error,
 /// 3 no target could be audited; 130/143 after SIGINT/SIGTERM.
@@ -48,6 +48,14 @@ fn main() -> ExitCode {
             ))
         }),
         Command::Schema => Ok((cookie_audit::report::json::schema(), true)),
+        Command::Lists(ListsCommand::Show(dir)) => lists_dir(dir.dir).and_then(|dir| {
+            lists::show(&dir)
+                .map(|s| (s, true))
+                .map_err(|e| audit::SetupError(e.to_string()))
+        }),
+        Command::Lists(ListsCommand::Update { lists, dir }) => {
+            lists_dir(dir.dir).and_then(|dir| runtime.block_on(update_lists(&dir, &lists)))
+        }
         Command::Report(args) => commands::read_report(&args.report)
             .and_then(|report| {
                 commands::rerender(
@@ -69,6 +77,54 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => fail(&e.0, USAGE),
+    }
+}
+
+fn lists_dir(given: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, audit::SetupError> {
+    given.or_else(lists::default_dir).ok_or_else(|| {
+        audit::SetupError(
+            "no cache folder: set HOME, XDG_CACHE_HOME or COOKIE_AUDIT_LISTS, or give --dir".into(),
+        )
+    })
+}
+
+async fn update_lists(
+    dir: &std::path::Path,
+    named: &[String],
+) -> Result<(String, bool), audit::SetupError> {
+    let sources: Vec<(String, String)> = if named.is_empty() {
+        lists::DEFAULT_SOURCES
+            .iter()
+            .map(|(n, u, _)| ((*n).to_owned(), (*u).to_owned()))
+            .collect()
+    } else {
+        named
+            .iter()
+            .map(|s| {
+                s.split_once('=')
+                    .map(|(n, u)| (n.trim().to_owned(), u.trim().to_owned()))
+                    .filter(|(n, u)| !n.is_empty() && !u.is_empty())
+                    .ok_or_else(|| audit::SetupError(format!("--list {s:?}: expected NAME=URL")))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let mut out = String::new();
+    let mut failed = Vec::new();
+    for (name, outcome) in lists::update(dir, &sources).await {
+        match outcome {
+            lists::Updated::Downloaded { bytes } => {
+                out.push_str(&format!("{name}: downloaded ({bytes} bytes)\n"))
+            }
+            lists::Updated::Unchanged => out.push_str(&format!("{name}: unchanged\n")),
+            lists::Updated::Failed(why) => failed.push(format!("{name}: {why}")),
+        }
+    }
+    if failed.is_empty() {
+        out.push_str(&format!("lists are in {}\n", dir.display()));
+        Ok((out, true))
+    } else {
+        print!("{out}");
+        Err(audit::SetupError(failed.join("\n")))
     }
 }
 

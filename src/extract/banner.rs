@@ -315,7 +315,7 @@ pub fn generic<'a>(
         }
     }
     let lexicons = knowledge.lexicons.ordered(page_langs, true);
-    candidates
+    let mut scored: Vec<(f64, ElementRef<'a>)> = candidates
         .into_iter()
         .filter(|c| {
             !matches!(
@@ -324,8 +324,15 @@ pub fn generic<'a>(
             )
         })
         .filter_map(|c| score(c, &lexicons, knowledge, false).map(|s| (s, c)))
-        .max_by(|(a, _), (b, _)| a.total_cmp(b))
+        .collect();
+    // Best first (the later of equals, as before); who the notice speaks to is asked of the
+    // winners only.
+    scored.reverse();
+    scored.sort_by(|(a, _), (b, _)| b.total_cmp(a));
+    scored
+        .into_iter()
         .map(|(_, c)| c)
+        .find(|c| !after_refusal(*c, &lexicons))
 }
 
 fn attribute_hint(el: ElementRef<'_>) -> bool {
@@ -504,9 +511,6 @@ fn score(
         return None;
     }
     let norm = normalize(&text);
-    if after_refusal(candidate, lexicons) {
-        return None;
-    }
     let terms: HashSet<&str> = lexicons
         .iter()
         .flat_map(|l| l.all_in(Cat::CookieTerms, &norm))

@@ -35,6 +35,14 @@ static APP_CONSENT_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)"[a-z_]*(cookie|consent)[a-z_]*(modal|banner|popup|dialog|notice|bar|layer)[a-z_]*"\s*:"#)
         .expect("static regex")
 });
+/// A call that defers work until the visitor's consent (`WP.gdpr.runAfterConsent(`,
+/// `consent.whenConsented(`): the page has a consent mechanism, whoever built it.
+static WAITS_FOR_CONSENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\.(run)?(after|on|when|waitfor)consent(ed|given|ready)?\s*\(")
+        .expect("static regex")
+});
+/// Longer labels are sentences, not "Cookie settings".
+const MAX_REOPEN_LABEL: usize = 60;
 /// A script with the markers of this many CMPs is a checker, not a CMP.
 const MANY_VENDORS: usize = 3;
 /// Evidence beyond this many entries adds nothing a reader needs.
@@ -160,6 +168,15 @@ pub fn gather<'k>(
                 ),
             );
         }
+        if let Some(call) = WAITS_FOR_CONSENT.find(&code) {
+            g.add(
+                EvidenceKind::CmpConfig,
+                format!(
+                    "inline code waits for consent ({})",
+                    call.as_str().trim_start_matches('.')
+                ),
+            );
+        }
         let found = knowledge.cmp_markers.find(&code);
         // A script naming the markers of many CMPs checks for them (ad and cache plugins list
         // every consent cookie they know): it says nothing of which one the page has.
@@ -215,18 +232,6 @@ pub fn gather<'k>(
             );
         }
     }
-    if let Some(label) = reopening_control(doc, knowledge) {
-        g.add(
-            EvidenceKind::CmpConfig,
-            format!("a control reopens the consent choices: {label:?}"),
-        );
-    }
-    if let Some(shell) = empty_banner_shell(doc) {
-        g.add(
-            EvidenceKind::BannerMarkup,
-            format!("empty <{shell}> (a script fills it)"),
-        );
-    }
     if signals.tcf {
         g.add(
             EvidenceKind::CmpStub,
@@ -252,6 +257,21 @@ pub fn gather<'k>(
             g.name(cmp, Strength::Markup);
         }
     }
+    // The page-wide searches for traces of a home-made mechanism run only when nothing else
+    // was found: one trace is enough to say a browser must show the banner.
+    if g.evidence.is_empty() {
+        if let Some(label) = reopening_control(doc, knowledge) {
+            g.add(
+                EvidenceKind::CmpConfig,
+                format!("a control reopens the consent choices: {label:?}"),
+            );
+        } else if let Some(shell) = empty_banner_shell(doc) {
+            g.add(
+                EvidenceKind::BannerMarkup,
+                format!("empty <{shell}> (a script fills it)"),
+            );
+        }
+    }
     g.choose();
     g
 }
@@ -264,13 +284,16 @@ fn reopening_control(doc: &Html, knowledge: &Knowledge) -> Option<String> {
     doc.select(&CONTROLS)
         .filter(|c| acts_in_place(*c))
         .map(control_label)
+        .filter(|label| label.len() <= MAX_REOPEN_LABEL)
         .find(|label| {
             let norm = normalize(label);
-            norm.split(' ').count() <= 6
+            let has =
+                |l: &crate::knowledge::lexicon::Lexicon, cat| l.all_in(cat, &norm).next().is_some();
+            // Cookie words first: most labels have none, and the test ends there.
+            !norm.is_empty()
+                && norm.split(' ').count() <= 6
                 && lexicons.iter().any(|l| {
-                    (l.all_in(Cat::Settings, &norm).next().is_some()
-                        || l.all_in(Cat::Withdraw, &norm).next().is_some())
-                        && l.all_in(Cat::CookieTerms, &norm).next().is_some()
+                    has(l, Cat::CookieTerms) && (has(l, Cat::Settings) || has(l, Cat::Withdraw))
                 })
         })
 }
@@ -331,7 +354,7 @@ mod tests {
         let knowledge = Knowledge::embedded();
         let doc = Html::parse_document(html);
         let base = Url::parse("https://www.example.de/").unwrap();
-        let scan = super::super::trackers::scan(&doc, Some(&base), &knowledge.trackers);
+        let scan = super::super::trackers::scan(&doc, Some(&base), &knowledge);
         let g = gather(&doc, Some(&base), &knowledge, &scan.signals);
         (g.evidence, g.cmp.map(|c| c.id.clone()))
     }
@@ -362,6 +385,14 @@ mod tests {
             r#"<script>if (document.cookie.indexOf("OptanonAlertBoxClosed=") < 0) {}</script>"#,
         );
         assert_eq!(cmp.as_deref(), Some("onetrust"), "{evidence:?}");
+    }
+
+    #[test]
+    fn code_that_waits_for_consent_is_evidence() {
+        let (evidence, _) = gathered(
+            r#"<script>WP.gdpr.runAfterConsent(function() { WP.getScript({ src: '//platform.instagram.com/en_US/embeds.js' }); });</script>"#,
+        );
+        assert_eq!(evidence[0].kind, EvidenceKind::CmpConfig, "{evidence:?}");
     }
 
     #[test]

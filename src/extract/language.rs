@@ -20,7 +20,7 @@ const CODES: [&str; 70] = [
 /// Text this long gives whatlang enough trigrams to overrule a page's `lang` attribute.
 const OVERRULE_CHARS: usize = 200;
 /// How much page text is sampled for its language.
-const SAMPLE_CHARS: usize = 3000;
+const SAMPLE_CHARS: usize = 1200;
 
 fn code(lang: Lang) -> &'static str {
     CODES[lang as usize]

@@ -43,7 +43,7 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
         });
     let page_language = language::page_language(&doc, declared);
 
-    let scan = trackers::scan(&doc, page_url.as_ref(), &knowledge.trackers);
+    let scan = trackers::scan(&doc, page_url.as_ref(), knowledge);
     let mut gathered = evidence::gather(&doc, page_url.as_ref(), knowledge, &scan.signals);
     let script_cmp = gathered.cmp;
     let templates = banner::script_templates(&doc);
@@ -108,8 +108,8 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
     let mut trackers = scan.trackers;
     let render = page.rendered.as_ref().map(|r| {
         cookies = merge_cookies(cookies.clone(), r.cookies.clone());
-        for (url, kind) in &r.requests {
-            trackers::push_request(&mut trackers, &knowledge.trackers, url, kind);
+        for (url, _) in &r.requests {
+            trackers::push_request(&mut trackers, knowledge, page_url.as_ref(), url);
         }
         crate::facts::RenderFacts {
             screenshot: r.screenshot.clone(),

@@ -8,7 +8,8 @@ use scraper::{Html, Selector};
 use url::Url;
 
 use crate::facts::{ConsentMode, ConsentSignals, Tracker, TrackerElement};
-use crate::knowledge::catalog::{InlineSnippet, KnownTracker, TrackerCatalog};
+use crate::knowledge::Knowledge;
+use crate::knowledge::catalog::{InlineSnippet, KnownTracker};
 
 static TAGS: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(
@@ -46,7 +47,7 @@ pub struct Scan {
 }
 
 /// Scans tags and inline code, in document order.
-pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Scan {
+pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
     let mut signals = ConsentSignals::default();
     let mut consent_mode: Option<ConsentMode> = None;
     let mut google_configured = false;
@@ -65,7 +66,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Sca
             for cap in NOSCRIPT_SRC.captures_iter(&inner) {
                 push_url(
                     &mut trackers,
-                    catalog,
+                    knowledge,
                     page_url,
                     &cap[1],
                     TrackerElement::Noscript,
@@ -91,7 +92,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Sca
             Some(src)
                 if !src.trim().is_empty() && !src.starts_with("data:") && src != "about:blank" =>
             {
-                push_url(&mut trackers, catalog, page_url, src, element, held_back);
+                push_url(&mut trackers, knowledge, page_url, src, element, held_back);
                 if name == "script" && executes && src.contains("googletagmanager.com") {
                     google_configured = true;
                 }
@@ -102,7 +103,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Sca
                     k.ends_with("src") && k.starts_with("data-") && val.contains("//")
                 });
                 if let Some((_, src)) = deferred {
-                    push_url(&mut trackers, catalog, page_url, src, element, true);
+                    push_url(&mut trackers, knowledge, page_url, src, element, true);
                 }
             }
         }
@@ -128,14 +129,14 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, catalog: &TrackerCatalog) -> Sca
                 let gated = !executes || found.after_consent;
                 push_url(
                     &mut trackers,
-                    catalog,
+                    knowledge,
                     page_url,
                     &found.url,
                     TrackerElement::Inline,
                     gated,
                 );
             }
-            for snippet in catalog.inline_matches(&code) {
+            for snippet in knowledge.trackers.inline_matches(&code) {
                 push_inline(&mut trackers, snippet, !executes);
             }
         }
@@ -181,7 +182,7 @@ fn script_executes(type_attr: Option<&str>) -> bool {
 
 fn push_url(
     trackers: &mut Vec<Tracker>,
-    catalog: &TrackerCatalog,
+    knowledge: &Knowledge,
     base: Option<&Url>,
     src: &str,
     element: TrackerElement,
@@ -190,25 +191,57 @@ fn push_url(
     let Some(url) = super::urls::resolve(base, src) else {
         return;
     };
-    if !matches!(url.scheme(), "http" | "https") {
-        return;
-    }
-    let Some(known) = catalog.classify(&url) else {
-        return;
-    };
-    if trackers
-        .iter()
-        .any(|t| t.url == url.as_str() && t.element == element)
+    if !matches!(url.scheme(), "http" | "https")
+        || trackers
+            .iter()
+            .any(|t| t.url == url.as_str() && t.element == element)
     {
         return;
     }
-    trackers.push(tracker(
-        url.to_string(),
-        url.host_str().unwrap_or_default().to_owned(),
-        known,
-        element,
-        gated,
-    ));
+    let host = url.host_str().unwrap_or_default().to_owned();
+    if let Some(known) = knowledge.trackers.classify(&url) {
+        trackers.push(tracker(url.to_string(), host, known, element, gated));
+        return;
+    }
+    // The field's lists name what the catalogue does not know.
+    let page = base.map_or("", Url::as_str);
+    for list in &knowledge.lists {
+        let Some(network) = &list.network else {
+            continue;
+        };
+        if let Some(rule) = network.rule_for(url.as_str(), page, request_type(element)) {
+            trackers.push(Tracker {
+                url: url.to_string(),
+                host,
+                vendor: None,
+                category: network.category,
+                element,
+                gated,
+                exempt: false,
+                tag_manager: false,
+                source: Some(format!(
+                    "list:{}@{}",
+                    list.info.name,
+                    list.info
+                        .version
+                        .as_deref()
+                        .unwrap_or(&list.info.sha256[..12])
+                )),
+                rule: Some(rule),
+            });
+            return;
+        }
+    }
+}
+
+/// The request type filter lists speak of, for where a URL was found.
+fn request_type(element: TrackerElement) -> &'static str {
+    match element {
+        TrackerElement::Script | TrackerElement::Inline | TrackerElement::Link => "script",
+        TrackerElement::Iframe => "sub_frame",
+        TrackerElement::Img | TrackerElement::Noscript => "image",
+        TrackerElement::Request => "other",
+    }
 }
 
 /// A tracker started by an inline snippet, under the host it contacts. A host already seen (the
@@ -245,6 +278,8 @@ fn tracker(
         gated,
         exempt: known.exempt,
         tag_manager: known.tag_manager,
+        source: Some("catalogue".into()),
+        rule: None,
     }
 }
 
@@ -282,9 +317,21 @@ fn consent_defaults(code: &str) -> Option<ConsentMode> {
 /// A request the browser made, classified like a tag; never gated, it happened.
 pub fn push_request(
     trackers: &mut Vec<Tracker>,
-    catalog: &TrackerCatalog,
+    knowledge: &Knowledge,
+    page_url: Option<&Url>,
     url: &str,
-    _resource_type: &str,
 ) {
-    push_url(trackers, catalog, None, url, TrackerElement::Request, false);
+    if let Some(url) = page_url
+        .and_then(|p| p.join(url).ok())
+        .or_else(|| Url::parse(url).ok())
+    {
+        push_url(
+            trackers,
+            knowledge,
+            page_url,
+            url.as_str(),
+            TrackerElement::Request,
+            false,
+        );
+    }
 }

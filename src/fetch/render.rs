@@ -351,12 +351,13 @@ impl Renderer {
             let after: Vec<(String, String)> =
                 requests.lock().expect("request log")[mark..].to_vec();
             let mut trackers_after: Vec<Tracker> = Vec::new();
-            for (u, kind) in &after {
+            let page = url::Url::parse(&final_url).ok();
+            for (u, _) in &after {
                 crate::extract::trackers::push_request(
                     &mut trackers_after,
-                    &knowledge.trackers,
+                    knowledge,
+                    page.as_ref(),
                     u,
-                    kind,
                 );
             }
             let accept_clicks = clicks_to(banner, Role::Accept);
