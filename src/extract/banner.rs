@@ -496,7 +496,7 @@ fn score(
     // is one): a script shows it.
     let hidden = is_hidden(candidate);
     let hint = listed || attribute_hint(candidate);
-    if !hint && (hidden || is_page_landmark(candidate)) || has_text_entry(candidate) {
+    if !hint && (hidden || is_page_landmark(candidate)) {
         return None;
     }
     if candidate.text().map(str::len).sum::<usize>() > MAX_BANNER_CHARS * 3 {
@@ -507,7 +507,9 @@ fn score(
     } else {
         visible_text(candidate)
     };
-    if text.len() < 15 || text.len() > MAX_BANNER_CHARS {
+    // The subtree search for form fields comes after the size checks: every ancestor of every
+    // control is a candidate, and most are far too large to be one.
+    if text.len() < 15 || text.len() > MAX_BANNER_CHARS || has_text_entry(candidate) {
         return None;
     }
     let norm = normalize(&text);

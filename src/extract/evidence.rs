@@ -119,7 +119,12 @@ pub fn gather<'k>(
                 r.split_ascii_whitespace().any(|r| {
                     matches!(
                         r.to_ascii_lowercase().as_str(),
-                        "preconnect" | "dns-prefetch" | "preload" | "modulepreload" | "prefetch"
+                        "preconnect"
+                            | "dns-prefetch"
+                            | "preload"
+                            | "modulepreload"
+                            | "prefetch"
+                            | "stylesheet"
                     )
                 })
             })
@@ -132,7 +137,7 @@ pub fn gather<'k>(
             .and_then(|src| resolve(base, src))
         {
             if let Some(cmp) = cmps.iter().find(|c| c.owns_script(&url)) {
-                let how = if hint { "resource hint" } else { v.name() };
+                let how = if hint { "link" } else { v.name() };
                 g.add(
                     EvidenceKind::CmpScript,
                     format!("{} {how}: {url}", cmp.name),
@@ -244,7 +249,10 @@ pub fn gather<'k>(
             g.name(cmp, Strength::TcfId);
         }
     }
-    for cmp in cmps {
+    // Markup traces name a CMP that no script, hint or configuration named; each selector is a
+    // walk over the whole page, so they are not asked when a stronger trace has answered.
+    let named = g.named.iter().any(|(_, s)| *s <= Strength::Config);
+    for cmp in cmps.iter().filter(|_| !named) {
         if let Some(el) = cmp.markup.iter().find_map(|s| doc.select(s).next()) {
             g.add(
                 EvidenceKind::CmpConfig,
