@@ -10,6 +10,7 @@ use url::Url;
 
 use super::banner::acts_in_place;
 use super::controls::{CONTROLS, control_label};
+use super::dom::PageNames;
 use super::urls::resolve;
 use crate::facts::{ConsentEvidence, ConsentSignals, EvidenceKind, Markup};
 use crate::knowledge::Knowledge;
@@ -252,8 +253,19 @@ pub fn gather<'k>(
     // Markup traces name a CMP that no script, hint or configuration named; each selector is a
     // walk over the whole page, so they are not asked when a stronger trace has answered.
     let named = g.named.iter().any(|(_, s)| *s <= Strength::Config);
+    let names = (!named).then(|| PageNames::of(doc));
     for cmp in cmps.iter().filter(|_| !named) {
-        if let Some(el) = cmp.markup.iter().find_map(|s| doc.select(s).next()) {
+        let possible = |needs: &Vec<String>| {
+            names
+                .as_ref()
+                .is_some_and(|n| needs.iter().all(|x| n.has(x)))
+        };
+        let found = cmp
+            .markup
+            .iter()
+            .filter(|(_, needs)| possible(needs))
+            .find_map(|(s, _)| doc.select(s).next());
+        if let Some(el) = found {
             g.add(
                 EvidenceKind::CmpConfig,
                 format!(

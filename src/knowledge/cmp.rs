@@ -77,7 +77,9 @@ pub struct Cmp {
     pub preference_center: Vec<Selector>,
     pub buttons: Vec<(Role, Selector)>,
     pub scripts: ScriptsFile,
-    pub markup: Vec<Selector>,
+    /// Markup selectors, each with the names (`#id`, `.class`, `tag`, `[attr`) a page must hold
+    /// for it to match.
+    pub markup: Vec<(Selector, Vec<String>)>,
 }
 
 impl Cmp {
@@ -211,8 +213,8 @@ fn load_one(source: &Source) -> Result<Cmp, KnowledgeError> {
         .scripts
         .markup
         .iter()
-        .map(compile)
-        .collect::<Result<_, _>>()?;
+        .map(|css| Ok((compile(css)?, super::cosmetic::needed_names(css))))
+        .collect::<Result<_, KnowledgeError>>()?;
     Ok(Cmp {
         markup,
         id: file.id,

@@ -149,7 +149,7 @@ fn split_domains(list: &str) -> (Vec<String>, Vec<String>) {
 /// The ids, classes, tag names and attribute names a selector needs, outside `:not(…)` and
 /// other functional pseudo-classes (which need nothing). A selector list (`a, b`) would need
 /// either, not both: it gets no names and is skipped.
-fn needed_names(css: &str) -> Vec<String> {
+pub fn needed_names(css: &str) -> Vec<String> {
     let mut needs = Vec::new();
     let chars: Vec<(usize, char)> = css.char_indices().collect();
     let (mut brackets, mut parens) = (0usize, 0usize);
