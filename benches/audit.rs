@@ -17,11 +17,9 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use cookie_audit::audit;
 use cookie_audit::cli::AuditArgs;
 use cookie_audit::config::{AuditSettings, ConfigFile};
-use cookie_audit::facts::Mode;
 use cookie_audit::page::Page;
 use cookie_audit::report::Format;
 
@@ -481,18 +479,10 @@ fn padded(fixture: &Fixture, size: usize, seed: u64) -> String {
 }
 
 fn page(input: &str, html: String) -> Page {
+    let url = format!("https://www.dailycourier.example/{input}");
     Page {
-        input: input.to_owned(),
-        url: format!("https://www.dailycourier.example/{input}"),
         status: Some(200),
-        mode: Mode::Static,
-        fetched_at: Utc::now(),
-        body_sha256: String::new(),
-        content_language: None,
-        redirects: Vec::new(),
-        set_cookies: Vec::new(),
-        html,
-        rendered: None,
+        ..Page::from_html(input, &url, html)
     }
 }
 

@@ -26,6 +26,26 @@ pub struct Page {
     pub rendered: Option<crate::fetch::Rendered>,
 }
 
+impl Page {
+    /// A page from HTML in hand (a test, a rule example, a benchmark): no HTTP exchange, static
+    /// mode, read now. Callers set what else they know with struct update syntax.
+    pub fn from_html(input: &str, url: &str, html: String) -> Page {
+        Page {
+            input: input.to_owned(),
+            url: url.to_owned(),
+            status: None,
+            mode: Mode::Static,
+            fetched_at: Utc::now(),
+            body_sha256: String::new(),
+            content_language: None,
+            redirects: Vec::new(),
+            set_cookies: Vec::new(),
+            html,
+            rendered: None,
+        }
+    }
+}
+
 /// One hop of a redirect chain.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Redirect {

@@ -103,19 +103,7 @@ async fn a_bad_download_or_no_network_keeps_the_cached_copy_and_says_why() {
 }
 
 fn saved_page(html: &str) -> Page {
-    Page {
-        input: "saved.html".into(),
-        url: "file:///tmp/saved.html".into(),
-        status: None,
-        mode: cookie_audit::facts::Mode::Static,
-        fetched_at: chrono::Utc::now(),
-        body_sha256: String::new(),
-        content_language: None,
-        redirects: Vec::new(),
-        set_cookies: Vec::new(),
-        html: html.into(),
-        rendered: None,
-    }
+    Page::from_html("saved.html", "file:///tmp/saved.html", html.into())
 }
 
 #[test]

@@ -323,19 +323,7 @@ mod tests {
     use crate::facts::Role;
 
     fn facts_of(html: &str) -> Facts {
-        let page = Page {
-            input: "test".into(),
-            url: "file:///tmp/saved.html".into(),
-            status: None,
-            mode: crate::facts::Mode::Static,
-            fetched_at: chrono::Utc::now(),
-            body_sha256: String::new(),
-            content_language: None,
-            redirects: Vec::new(),
-            set_cookies: Vec::new(),
-            html: html.into(),
-            rendered: None,
-        };
+        let page = Page::from_html("test", "file:///tmp/saved.html", html.into());
         extract(&page, &Knowledge::embedded())
     }
 

@@ -1,7 +1,5 @@
 //! Running the examples every rule file carries (`cookie-audit rules test`, `cargo test`).
 
-use chrono::Utc;
-
 use super::eval::check_rule;
 use super::load::{Example, Rule, RuleSet};
 use crate::facts::{Facts, Mode};
@@ -79,14 +77,8 @@ fn example_facts(
     let mut facts = match &example.html {
         Some(html) => {
             let page = Page {
-                input: url.to_owned(),
-                url: url.to_owned(),
                 status: Some(200),
                 mode,
-                fetched_at: Utc::now(),
-                body_sha256: String::new(),
-                content_language: None,
-                redirects: Vec::new(),
                 set_cookies: example
                     .set_cookies
                     .iter()
@@ -95,8 +87,7 @@ fn example_facts(
                         url: url.to_owned(),
                     })
                     .collect(),
-                html: html.clone(),
-                rendered: None,
+                ..Page::from_html(url, url, html.clone())
             };
             crate::extract::extract(&page, knowledge)
         }

@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use cookie_audit::extract::extract;
-use cookie_audit::facts::Mode;
 use cookie_audit::knowledge::Knowledge;
 use cookie_audit::page::Page;
 use cookie_audit::text::normalize;
@@ -66,18 +64,10 @@ fn synthetic_pages() {
             );
             let html = std::fs::read_to_string(group.join(&label.file))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let url = format!("https://www.example.org/{}", label.file);
             let page = Page {
-                input: name.clone(),
-                url: format!("https://www.example.org/{}", label.file),
                 status: Some(200),
-                mode: Mode::Static,
-                fetched_at: Utc::now(),
-                body_sha256: String::new(),
-                content_language: None,
-                redirects: Vec::new(),
-                set_cookies: Vec::new(),
-                html,
-                rendered: None,
+                ..Page::from_html(&name, &url, html)
             };
             let facts = extract(&page, &knowledge);
             let banner = facts.banner.as_ref().filter(|b| b.present);
