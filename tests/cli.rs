@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 fn cli(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cookie-audit"));
-    c.current_dir(dir);
+    // Lists a developer fetched with `lists update` must not change what these tests see.
+    c.current_dir(dir)
+        .env("COOKIE_AUDIT_LISTS", dir.join("no-lists"));
     c
 }
 
