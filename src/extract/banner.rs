@@ -13,6 +13,7 @@ use crate::facts::{Detection, Markup, Role};
 use crate::knowledge::Knowledge;
 use crate::knowledge::cmp::Cmp;
 use crate::knowledge::lexicon::Cat;
+use crate::knowledge::selectors::{PageNames, needed_names};
 use crate::text::{contains_phrase, normalize};
 
 /// Attribute words that mark a consent container, in the languages CMPs and themes use.
@@ -85,12 +86,12 @@ pub fn script_templates(doc: &Html) -> Option<Html> {
 /// A banner root matched by a CMP signature, with content a visitor would see.
 pub fn by_signature<'a, 'k>(
     doc: &'a Html,
+    names: &PageNames<'_>,
     knowledge: &'k Knowledge,
 ) -> Option<(ElementRef<'a>, &'k Cmp, String)> {
-    let present = PresentNames::of(doc);
     for cmp in &knowledge.cmps {
         for (css, selector) in &cmp.roots {
-            if !present.may_match(css) {
+            if !may_match(names, css) {
                 continue;
             }
             if let Some(root) = doc.select(selector).find(|r| has_content(*r)) {
@@ -101,72 +102,10 @@ pub fn by_signature<'a, 'k>(
     None
 }
 
-/// Ids and classes present in the document, to skip signatures that cannot match.
-struct PresentNames<'a> {
-    ids: HashSet<&'a str>,
-    classes: HashSet<&'a str>,
-}
-
-impl<'a> PresentNames<'a> {
-    fn of(doc: &'a Html) -> Self {
-        let mut ids = HashSet::new();
-        let mut classes = HashSet::new();
-        for node in doc.tree.nodes() {
-            if let Some(e) = node.value().as_element() {
-                if let Some(id) = e.id() {
-                    ids.insert(id);
-                }
-                // The classes as `Element::classes` splits them, without interning each one.
-                for (name, value) in &e.attrs {
-                    if &*name.local == "class" {
-                        classes.extend(value.split_ascii_whitespace());
-                    }
-                }
-            }
-        }
-        PresentNames { ids, classes }
-    }
-
-    fn contains(&self, token: &str) -> bool {
-        match token.split_at(1) {
-            ("#", id) => self.ids.contains(id),
-            (".", class) => self.classes.contains(class),
-            _ => false,
-        }
-    }
-
-    /// A selector whose every `#id`/`.class` token is absent cannot match.
-    fn may_match(&self, css: &str) -> bool {
-        css.split(',').any(|alternative| {
-            let tokens = simple_tokens(alternative);
-            tokens.is_empty() || tokens.iter().all(|t| self.contains(t))
-        })
-    }
-}
-
-/// The `#id` and `.class` tokens of one selector alternative.
-fn simple_tokens(css: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let chars = css.char_indices().peekable();
-    let mut in_brackets = 0;
-    for (i, c) in chars {
-        match c {
-            '[' => in_brackets += 1,
-            ']' => in_brackets -= 1,
-            '(' | ')' => return Vec::new(),
-            '#' | '.' if in_brackets == 0 => {
-                let rest = &css[i + 1..];
-                let end = rest
-                    .find(|ch: char| !(ch.is_alphanumeric() || ch == '-' || ch == '_'))
-                    .unwrap_or(rest.len());
-                if end > 0 {
-                    tokens.push(format!("{c}{}", &rest[..end]));
-                }
-            }
-            _ => {}
-        }
-    }
-    tokens
+/// A selector list of which every alternative needs a name the page lacks cannot match.
+fn may_match(names: &PageNames<'_>, css: &str) -> bool {
+    css.split(',')
+        .any(|alternative| names.has_all(&needed_names(alternative)))
 }
 
 /// A CMP root with something to show (an empty shell is filled in by the CMP's script).
@@ -221,6 +160,7 @@ pub fn second_layers<'a>(doc: &'a Html, cmp: Option<&Cmp>) -> Vec<ElementRef<'a>
 /// to read, or else the selectors of the empty shells a script will fill.
 pub fn by_lists<'a>(
     doc: &'a Html,
+    names: &PageNames<'_>,
     knowledge: &'a Knowledge,
     host: &str,
     page_langs: &[&str],
@@ -229,7 +169,7 @@ pub fn by_lists<'a>(
     let mut shells = Vec::new();
     let mut best: Option<(f64, ElementRef<'a>)> = None;
     for list in &knowledge.lists {
-        for m in list.cosmetic.matches(doc, host) {
+        for m in list.cosmetic.matches(doc, names, host) {
             if matches!(m.element.value().name(), "body" | "html" | "main")
                 || after_refusal(m.element, &lexicons)
             {
@@ -612,11 +552,13 @@ mod tests {
     }
 
     #[test]
-    fn selector_tokens_are_extracted() {
-        assert_eq!(
-            simple_tokens("#onetrust-banner-sdk .ot-sdk-row"),
-            ["#onetrust-banner-sdk", ".ot-sdk-row"]
+    fn signatures_that_need_an_absent_name_are_not_tried() {
+        let doc = Html::parse_document(
+            r#"<div id="onetrust-banner-sdk"><p class="ot-sdk-row">x</p></div>"#,
         );
-        assert_eq!(simple_tokens("div[class*='x.y']"), Vec::<String>::new());
+        let names = PageNames::of(&doc);
+        assert!(may_match(&names, "#onetrust-banner-sdk .ot-sdk-row"));
+        assert!(may_match(&names, "#absent, #onetrust-banner-sdk"));
+        assert!(!may_match(&names, "#absent, .also-absent"));
     }
 }

@@ -1,7 +1,6 @@
 //! Reading the DOM as a visitor sees it: what is hidden, what text shows, how to name an element.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
@@ -212,53 +211,6 @@ fn raw_text_end(html: &str, from: usize, name: &str) -> usize {
                 .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
         })
         .unwrap_or(html.len())
-}
-
-/// The ids, classes, tag names and attribute names a document holds, borrowed from it: a
-/// selector that needs a name the page lacks cannot match, so it need not walk the page.
-pub struct PageNames<'a> {
-    ids: HashSet<&'a str>,
-    classes: HashSet<&'a str>,
-    tags: HashSet<&'a str>,
-    attrs: HashSet<&'a str>,
-}
-
-impl<'a> PageNames<'a> {
-    pub fn of(doc: &'a Html) -> Self {
-        let mut names = PageNames {
-            ids: HashSet::new(),
-            classes: HashSet::new(),
-            tags: HashSet::new(),
-            attrs: HashSet::new(),
-        };
-        for node in doc.tree.nodes() {
-            let Some(e) = node.value().as_element() else {
-                continue;
-            };
-            names.tags.insert(&e.name.local);
-            for (name, value) in &e.attrs {
-                names.attrs.insert(&name.local);
-                match &*name.local {
-                    "id" => {
-                        names.ids.insert(value);
-                    }
-                    "class" => names.classes.extend(value.split_ascii_whitespace()),
-                    _ => {}
-                }
-            }
-        }
-        names
-    }
-
-    /// Does the page hold a name written as selectors need it (`#id`, `.class`, `[attr`, `tag`)?
-    pub fn has(&self, name: &str) -> bool {
-        match name.split_at_checked(1) {
-            Some(("#", id)) => self.ids.contains(id),
-            Some((".", class)) => self.classes.contains(class),
-            Some(("[", attr)) => self.attrs.contains(attr),
-            _ => self.tags.contains(name),
-        }
-    }
 }
 
 /// Elements whose content never shows.

@@ -10,12 +10,12 @@ use url::Url;
 
 use super::banner::acts_in_place;
 use super::controls::{CONTROLS, control_label};
-use super::dom::PageNames;
 use super::urls::resolve;
 use crate::facts::{ConsentEvidence, ConsentSignals, EvidenceKind, Markup};
 use crate::knowledge::Knowledge;
 use crate::knowledge::cmp::{Cmp, MarkerKind};
 use crate::knowledge::lexicon::Cat;
+use crate::knowledge::selectors::PageNames;
 use crate::text::normalize;
 
 static TAGS: LazyLock<Selector> =
@@ -255,15 +255,10 @@ pub fn gather<'k>(
     let named = g.named.iter().any(|(_, s)| *s <= Strength::Config);
     let names = (!named).then(|| PageNames::of(doc));
     for cmp in cmps.iter().filter(|_| !named) {
-        let possible = |needs: &Vec<String>| {
-            names
-                .as_ref()
-                .is_some_and(|n| needs.iter().all(|x| n.has(x)))
-        };
         let found = cmp
             .markup
             .iter()
-            .filter(|(_, needs)| possible(needs))
+            .filter(|(_, needs)| names.as_ref().is_some_and(|n| n.has_all(needs)))
             .find_map(|(s, _)| doc.select(s).next());
         if let Some(el) = found {
             g.add(

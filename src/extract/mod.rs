@@ -16,6 +16,7 @@ use scraper::{Html, Selector};
 
 use crate::facts::{Banner, Claims, Coverage, Detection, EvidenceKind, Facts, Markup};
 use crate::knowledge::Knowledge;
+use crate::knowledge::selectors::PageNames;
 use crate::page::{Page, PageError};
 use banner::Detected;
 
@@ -147,7 +148,8 @@ impl<'k> Looking<'k, '_> {
         'k: 'a,
     {
         let knowledge = self.knowledge;
-        if let Some((root, cmp, css)) = banner::by_signature(doc, knowledge) {
+        let names = PageNames::of(doc);
+        if let Some((root, cmp, css)) = banner::by_signature(doc, &names, knowledge) {
             return Some(Detected {
                 doc,
                 root,
@@ -159,7 +161,7 @@ impl<'k> Looking<'k, '_> {
             });
         }
         let langs: Vec<&str> = self.page_lang.into_iter().collect();
-        let (listed, empty) = banner::by_lists(doc, knowledge, self.host, &langs);
+        let (listed, empty) = banner::by_lists(doc, &names, knowledge, self.host, &langs);
         shells.extend(empty.into_iter().map(str::to_owned));
         let (root, detection) = match listed {
             Some(root) => (root, Detection::List),

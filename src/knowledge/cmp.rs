@@ -213,7 +213,7 @@ fn load_one(source: &Source) -> Result<Cmp, KnowledgeError> {
         .scripts
         .markup
         .iter()
-        .map(|css| Ok((compile(css)?, super::cosmetic::needed_names(css))))
+        .map(|css| Ok((compile(css)?, super::selectors::needed_names(css))))
         .collect::<Result<_, KnowledgeError>>()?;
     Ok(Cmp {
         markup,

@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 use scraper::{ElementRef, Html, Selector};
 
+use super::selectors::{NameKind, PageNames, needed_names};
+
 /// One element hiding rule.
 struct Rule {
     css: String,
@@ -28,8 +30,8 @@ struct Rule {
 #[derive(Default)]
 pub struct CosmeticFilters {
     rules: Vec<Rule>,
-    /// Rule indices by the first name each needs.
-    by_name: HashMap<String, Vec<usize>>,
+    /// Rule indices by the first name each needs, bare, under its kind.
+    by_name: HashMap<NameKind, HashMap<String, Vec<usize>>>,
     /// Selectors excepted everywhere (`#@#sel`) or on some sites (`a.com#@#sel`).
     exceptions: HashMap<String, Vec<String>>,
 }
@@ -66,9 +68,12 @@ impl CosmeticFilters {
                 continue;
             };
             let (domains, not_domains) = split_domains(domains);
+            let (kind, bare) = NameKind::of(&key);
             filters
                 .by_name
-                .entry(key)
+                .entry(kind)
+                .or_default()
+                .entry(bare.to_owned())
                 .or_default()
                 .push(filters.rules.len());
             filters.rules.push(Rule {
@@ -91,17 +96,21 @@ impl CosmeticFilters {
     }
 
     /// Elements of the page that a rule for this host names, in document order of the rules.
-    pub fn matches<'a>(&'a self, doc: &'a Html, host: &str) -> Vec<ListMatch<'a>> {
-        let names = page_names(doc);
+    pub fn matches<'a>(
+        &'a self,
+        doc: &'a Html,
+        names: &PageNames<'_>,
+        host: &str,
+    ) -> Vec<ListMatch<'a>> {
         let mut tried = HashSet::new();
         let mut found = Vec::new();
-        for name in &names {
-            for &i in self.by_name.get(name).into_iter().flatten() {
+        for (kind, name) in names.iter() {
+            let Some(rules) = self.by_name.get(&kind).and_then(|m| m.get(name)) else {
+                continue;
+            };
+            for &i in rules {
                 let rule = &self.rules[i];
-                if !tried.insert(i)
-                    || !rule.needs.iter().all(|n| names.contains(n.as_str()))
-                    || !self.applies(rule, host)
-                {
+                if !tried.insert(i) || !names.has_all(&rule.needs) || !self.applies(rule, host) {
                     continue;
                 }
                 let selector = rule
@@ -146,86 +155,6 @@ fn split_domains(list: &str) -> (Vec<String>, Vec<String>) {
     (on, off)
 }
 
-/// The ids, classes, tag names and attribute names a selector needs, outside `:not(…)` and
-/// other functional pseudo-classes (which need nothing). A selector list (`a, b`) would need
-/// either, not both: it gets no names and is skipped.
-pub fn needed_names(css: &str) -> Vec<String> {
-    let mut needs = Vec::new();
-    let chars: Vec<(usize, char)> = css.char_indices().collect();
-    let (mut brackets, mut parens) = (0usize, 0usize);
-    let mut compound_start = true;
-    let mut i = 0;
-    while i < chars.len() {
-        let (at, c) = chars[i];
-        match c {
-            '(' => parens += 1,
-            ')' => parens = parens.saturating_sub(1),
-            ']' => brackets = brackets.saturating_sub(1),
-            ',' if parens == 0 && brackets == 0 => return Vec::new(),
-            _ if parens > 0 || brackets > 0 => {}
-            '[' => {
-                brackets += 1;
-                let name = ident(&css[at + 1..]);
-                if !name.is_empty() {
-                    needs.push(format!("[{}", name.to_ascii_lowercase()));
-                }
-            }
-            '#' | '.' => {
-                let name = ident(&css[at + 1..]);
-                if !name.is_empty() {
-                    needs.push(format!("{c}{name}"));
-                }
-                i += name.chars().count();
-            }
-            ' ' | '>' | '+' | '~' => compound_start = true,
-            _ if compound_start && (c.is_alphabetic() || c == '-') => {
-                let name = ident(&css[at..]);
-                needs.push(name.to_ascii_lowercase());
-                i += name.chars().count().saturating_sub(1);
-            }
-            _ => {}
-        }
-        if !matches!(c, ' ' | '>' | '+' | '~') {
-            compound_start = false;
-        }
-        i += 1;
-    }
-    // Escaped names (`#\5f x`) cannot be compared as written.
-    if needs.iter().any(|n| n.contains('\\')) || css.contains('\\') {
-        return Vec::new();
-    }
-    needs
-}
-
-fn ident(s: &str) -> &str {
-    let end = s
-        .find(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
-        .unwrap_or(s.len());
-    &s[..end]
-}
-
-/// Every id, class, tag name and attribute name of the document, in the forms rules need.
-fn page_names(doc: &Html) -> HashSet<String> {
-    let mut names = HashSet::new();
-    for node in doc.tree.nodes() {
-        let Some(e) = node.value().as_element() else {
-            continue;
-        };
-        names.insert(e.name().to_owned());
-        for (name, value) in e.attrs() {
-            names.insert(format!("[{name}"));
-            match name {
-                "id" => {
-                    names.insert(format!("#{value}"));
-                }
-                "class" => names.extend(value.split_ascii_whitespace().map(|c| format!(".{c}"))),
-                _ => {}
-            }
-        }
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,24 +175,10 @@ example.com#?#div:-abp-has(.cookie)
         let filters = CosmeticFilters::parse(LIST);
         let doc = Html::parse_document(html);
         filters
-            .matches(&doc, host)
+            .matches(&doc, &PageNames::of(&doc), host)
             .iter()
             .map(|m| m.css.to_owned())
             .collect()
-    }
-
-    #[test]
-    fn names_needed_by_selectors() {
-        assert_eq!(
-            needed_names("div#gdpr > .inner:not(.x)"),
-            ["div", "#gdpr", ".inner"]
-        );
-        assert_eq!(
-            needed_names("[aria-label=\"Cookies banner\"]"),
-            ["[aria-label"]
-        );
-        assert_eq!(needed_names("COOKIE-HEADER"), ["cookie-header"]);
-        assert!(needed_names(".a, .b").is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod cosmetic;
 pub mod lexicon;
 pub mod lists;
 pub mod profiles;
+pub mod selectors;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
