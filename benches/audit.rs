@@ -17,10 +17,9 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cookie_audit::audit;
-use cookie_audit::cli::AuditArgs;
-use cookie_audit::config::{AuditSettings, ConfigFile};
+use cookie_audit::fetch::FetchOptions;
 use cookie_audit::page::Page;
+use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::Format;
 
 const FULL_OVER_PARSE_TARGET: f64 = 1.5;
@@ -491,7 +490,7 @@ fn page(input: &str, html: String) -> Page {
 
 fn parse_vs_full(fixtures: &[Fixture]) -> Vec<String> {
     println!("\n== 1. parse vs full audit ==");
-    let loaded = audit::load(None, "eu").expect("embedded rules load");
+    let loaded = pipeline::load(None, "eu").expect("embedded rules load");
     let corpus: Vec<(usize, Page)> = fixtures
         .iter()
         .enumerate()
@@ -521,7 +520,7 @@ fn parse_vs_full(fixtures: &[Fixture]) -> Vec<String> {
             drop(doc);
             parse[i] = parse[i].min(t.elapsed());
             let t = Instant::now();
-            let (report, _) = audit::analyse(p, &loaded.knowledge, &loaded.engine);
+            let (report, _) = pipeline::analyse(p, &loaded.knowledge, &loaded.engine);
             full[i] = full[i].min(t.elapsed());
             if round == 0 && report.facts.banner.as_ref().is_some_and(|b| b.present) {
                 banners += 1;
@@ -588,14 +587,14 @@ fn pages_per_second(fixtures: &[Fixture]) -> String {
         htmls.push(html);
     }
     // analyse() alone on two threads: the CPU ceiling of the pipeline.
-    let loaded = audit::load(None, "eu").expect("embedded rules load");
+    let loaded = pipeline::load(None, "eu").expect("embedded rules load");
     let t = Instant::now();
     std::thread::scope(|s| {
         for half in htmls.chunks(count.div_ceil(2)) {
             let loaded = &loaded;
             s.spawn(move || {
                 for html in half {
-                    std::hint::black_box(audit::analyse(
+                    std::hint::black_box(pipeline::analyse(
                         &page("p", html.clone()),
                         &loaded.knowledge,
                         &loaded.engine,
@@ -612,15 +611,15 @@ fn pages_per_second(fixtures: &[Fixture]) -> String {
     let settings = settings(
         vec![pages_dir.display().to_string()],
         &dir.path().join("out"),
-        |a| a.concurrency = Some(8),
+        |a| a.concurrency = 8,
     );
     let rt = runtime(2);
     let t = Instant::now();
-    let outcome = rt.block_on(audit::run(settings)).expect("run");
+    let outcome = rt.block_on(pipeline::run(settings)).expect("run");
     let elapsed = t.elapsed().as_secs_f64();
     assert_eq!(outcome.report.summary.audited, count, "every file audited");
     let rate = count as f64 / elapsed;
-    println!("audit::run over {count} files: {elapsed:.2} s");
+    println!("pipeline::run over {count} files: {elapsed:.2} s");
     let line = format!(
         "pages/s (200 KB, files, 2 cores) = {rate:.0} (target ≥ {PAGES_PER_SEC_TARGET}) {}",
         verdict(rate >= PAGES_PER_SEC_TARGET)
@@ -629,21 +628,21 @@ fn pages_per_second(fixtures: &[Fixture]) -> String {
     line
 }
 
-fn settings(
-    targets: Vec<String>,
-    out: &Path,
-    adjust: impl FnOnce(&mut AuditArgs),
-) -> AuditSettings {
-    let mut args = AuditArgs {
+fn settings(targets: Vec<String>, out: &Path, adjust: impl FnOnce(&mut RunOptions)) -> RunOptions {
+    let mut options = RunOptions {
         targets,
-        output: Some(out.to_path_buf()),
-        format: vec![Format::Json],
-        quiet: true,
-        timeout: Some(20.0),
-        ..AuditArgs::default()
+        output: out.to_path_buf(),
+        formats: vec![Format::Json],
+        progress: false,
+        cached_lists: false,
+        fetch: FetchOptions {
+            timeout: std::time::Duration::from_secs(20),
+            ..FetchOptions::default()
+        },
+        ..RunOptions::default()
     };
-    adjust(&mut args);
-    AuditSettings::resolve(args, ConfigFile::default()).expect("settings")
+    adjust(&mut options);
+    options
 }
 
 fn runtime(workers: usize) -> tokio::runtime::Runtime {
@@ -719,13 +718,13 @@ fn network(fixtures: &[Fixture]) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let targets = (0..urls).map(|i| format!("{base}/slow/{i}")).collect();
     let settings = settings(targets, &dir.path().join("out"), |a| {
-        a.concurrency = Some(concurrency);
-        a.per_host = Some(concurrency);
-        a.retries = Some(0);
+        a.concurrency = concurrency;
+        a.fetch.per_host = concurrency;
+        a.fetch.retries = 0;
     });
     let rt = runtime(2);
     let t = Instant::now();
-    let outcome = rt.block_on(audit::run(settings)).expect("run");
+    let outcome = rt.block_on(pipeline::run(settings)).expect("run");
     let wall = t.elapsed().as_secs_f64();
     let s = &outcome.report.summary;
     let ideal = urls as f64 * latency.as_secs_f64() / concurrency as f64;

@@ -8,5 +8,5 @@ mkdir -p "$fuzz/corpus/extract" "$fuzz/corpus/rule_file" "$fuzz/artifacts"
 find "$root/tests/fixtures/pages" -name '*.html' | while read -r f; do
     cp "$f" "$fuzz/corpus/extract/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
-cp "$root"/rules/rules/*.toml "$fuzz/corpus/rule_file/"
+cp "$root"/rules/checks/*.toml "$fuzz/corpus/rule_file/"
 echo "seeded $(ls "$fuzz/corpus/extract" | wc -l) pages and $(ls "$fuzz/corpus/rule_file" | wc -l) rules"

@@ -44,6 +44,25 @@ impl Category {
     }
 }
 
+/// The choice the auditor makes in a banner in render mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Choice {
+    #[default]
+    Reject,
+    Accept,
+}
+
+impl Choice {
+    /// The banner control that makes this choice.
+    pub fn role(self) -> Role {
+        match self {
+            Choice::Reject => Role::Reject,
+            Choice::Accept => Role::Accept,
+        }
+    }
+}
+
 /// What a banner control does, as a visitor would understand it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -309,6 +328,11 @@ pub struct Cookie {
     pub kind: Option<String>,
     /// Exempt only under national conditions (e.g. CNIL audience measurement).
     pub exemptable: bool,
+    /// Set for a purpose that needs consent (analytics, advertising, social). A national
+    /// exemption may still apply: see `exemptable`.
+    pub needs_consent: bool,
+    /// A session-recording tool's cookie.
+    pub session_replay: bool,
     pub third_party: bool,
     pub before_consent: bool,
 }
@@ -340,12 +364,52 @@ pub struct Tracker {
     pub exempt: bool,
     /// A tag manager: it loads other tags rather than tracking by itself.
     pub tag_manager: bool,
+    /// Tracks for a purpose that needs consent (analytics, advertising, social), and is neither
+    /// exempt nor a tag manager. A national exemption may still apply: see `exemptable`.
+    pub needs_consent: bool,
+    /// Audience measurement that national exemptions may cover (the profile decides).
+    pub exemptable: bool,
+    /// Records sessions for replay.
+    pub session_replay: bool,
     /// What classified it: `catalogue`, or `list:NAME@VERSION` for a filter list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// The filter-list rule that matched, when a list classified it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+}
+
+impl Tracker {
+    /// Sets `needs_consent` from the other fields, once they are final.
+    pub fn finish(&mut self) {
+        self.needs_consent = self.category.needs_consent() && !self.exempt && !self.tag_manager;
+    }
+}
+
+impl Cookie {
+    /// Sets the fields derived from the others, once they are final.
+    pub fn finish(&mut self) {
+        self.needs_consent = self.category.needs_consent();
+        self.session_replay = self.kind.as_deref() == Some("session-replay");
+    }
+}
+
+impl Facts {
+    /// Sets every derived field (what rules call `needs_consent`, `session_replay`) from the
+    /// others: the one place they are computed, for extracted facts and hand-written ones alike.
+    pub fn finish(&mut self) {
+        let interaction = self.render.as_mut().and_then(|r| r.interaction.as_mut());
+        let (after_cookies, after_trackers) = match interaction {
+            Some(i) => (&mut i.cookies_after[..], &mut i.trackers_after[..]),
+            None => (&mut [][..], &mut [][..]),
+        };
+        for c in self.cookies.iter_mut().chain(after_cookies) {
+            c.finish();
+        }
+        for t in self.trackers.iter_mut().chain(after_trackers) {
+            t.finish();
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -396,8 +460,7 @@ pub struct RenderFacts {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(default)]
 pub struct Interaction {
-    /// `reject` or `accept`.
-    pub choice: String,
+    pub choice: Choice,
     /// Clicks the choice took; `None` when it could not be made.
     pub clicks: Option<u32>,
     /// Clicks accepting takes on the first layer, for comparison.

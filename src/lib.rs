@@ -4,17 +4,14 @@
 //! [`extract`] → [`facts`] → [`rules`] → [`report`]. Knowledge (lexicons, CMP signatures,
 //! cookie and tracker catalogues, profiles, rules) is data under `rules/`, embedded at build time.
 
-pub mod audit;
-pub mod baseline;
 pub mod cli;
-pub mod commands;
-pub mod config;
 pub mod extract;
 pub mod facts;
 pub mod fetch;
 pub mod knowledge;
 pub mod lists;
 pub mod page;
+pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod targets;

@@ -1,10 +1,11 @@
-//! What a fetch produces: the page as the tool received it, or why it could not be had.
+//! What a fetch produces: the page as the tool received it (and, in render mode, what a browser
+//! saw and what a click did), or why it could not be had. Observations only: no classification.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::facts::Mode;
+use crate::facts::{Choice, Mode};
 
 /// A fetched page, before extraction.
 #[derive(Debug, Clone)]
@@ -23,7 +24,7 @@ pub struct Page {
     pub set_cookies: Vec<SetCookie>,
     /// The HTML decoded to UTF-8 (the rendered DOM in render mode).
     pub html: String,
-    pub rendered: Option<crate::fetch::Rendered>,
+    pub rendered: Option<BrowserObservation>,
 }
 
 impl Page {
@@ -44,6 +45,45 @@ impl Page {
             rendered: None,
         }
     }
+}
+
+/// What only a running browser sees; extraction folds it into the facts.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserObservation {
+    /// The browser's cookie jar before any click.
+    pub cookies: Vec<RawCookie>,
+    /// URLs requested before any click, with their resource type.
+    pub requests: Vec<(String, String)>,
+    pub storage_keys: Vec<String>,
+    /// Where the screenshot of the first look was written.
+    pub screenshot: Option<String>,
+    pub scroll_locked: bool,
+    pub choice: Option<ChoiceObservation>,
+}
+
+/// What happened when the auditor made a choice in the banner.
+#[derive(Debug, Clone)]
+pub struct ChoiceObservation {
+    pub choice: Choice,
+    /// Clicks the choice took, or why it could not be made.
+    pub clicks: Result<u32, String>,
+    /// The cookie jar after the choice.
+    pub cookies: Vec<RawCookie>,
+    /// URLs requested after the click.
+    pub requests: Vec<String>,
+}
+
+/// A cookie as a browser or a `Set-Cookie` header holds it, before classification.
+#[derive(Debug, Clone)]
+pub struct RawCookie {
+    pub name: String,
+    pub value_len: usize,
+    pub domain: String,
+    pub path: String,
+    pub lifetime_days: Option<f64>,
+    pub secure: bool,
+    pub http_only: bool,
+    pub same_site: Option<String>,
 }
 
 /// One hop of a redirect chain.
@@ -74,6 +114,37 @@ pub enum ErrorKind {
     NotHtml,
     Io,
     Render,
+}
+
+impl ErrorKind {
+    /// The kind an error message names: the one mapping for errors that come as text (the
+    /// browser's `net::ERR_…` codes, the HTTP stack's error chain).
+    pub fn from_message(message: &str) -> Option<ErrorKind> {
+        let m = message.to_ascii_lowercase();
+        let has = |needles: &[&str]| needles.iter().any(|n| m.contains(n));
+        if has(&[
+            "name_not_resolved",
+            "dns error",
+            "failed to lookup",
+            "name or service not known",
+        ]) {
+            Some(ErrorKind::Dns)
+        } else if has(&["message head is too large"]) {
+            Some(ErrorKind::TooLarge)
+        } else if has(&[
+            "connection_refused",
+            "connection_reset",
+            "address_unreachable",
+        ]) {
+            Some(ErrorKind::Connect)
+        } else if has(&["cert", "ssl", "tls", "handshake"]) {
+            Some(ErrorKind::Tls)
+        } else if has(&["timed_out", "timeout"]) {
+            Some(ErrorKind::Timeout)
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, thiserror::Error)]

@@ -7,13 +7,11 @@ use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cookie_audit::audit;
-use cookie_audit::cli::AuditArgs;
-use cookie_audit::config::{AuditSettings, ConfigFile};
 use cookie_audit::facts::{Coverage, Role};
 use cookie_audit::fetch::FetchOptions;
 use cookie_audit::fetch::http::HttpFetcher;
 use cookie_audit::page::{ErrorKind, Page, PageError};
+use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
 use hostile_server::Hostile;
 
@@ -52,29 +50,30 @@ async fn fetch_err(server: &Hostile, path: &str, f: &HttpFetcher) -> PageError {
     }
 }
 
-fn settings(
-    targets: Vec<String>,
-    out: &Path,
-    adjust: impl FnOnce(&mut AuditArgs),
-) -> AuditSettings {
-    let mut args = AuditArgs {
+fn settings(targets: Vec<String>, out: &Path, adjust: impl FnOnce(&mut RunOptions)) -> RunOptions {
+    let mut options = RunOptions {
         targets,
-        output: Some(out.to_path_buf()),
-        format: vec![Format::Json],
-        quiet: true,
-        timeout: Some(2.0),
-        retries: Some(0),
-        ..AuditArgs::default()
+        output: out.to_path_buf(),
+        formats: vec![Format::Json],
+        progress: false,
+        cached_lists: false,
+        fetch: FetchOptions {
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(2),
+            retries: 0,
+            ..FetchOptions::default()
+        },
+        ..RunOptions::default()
     };
-    adjust(&mut args);
-    AuditSettings::resolve(args, ConfigFile::default()).expect("settings")
+    adjust(&mut options);
+    options
 }
 
 /// One full run (fetch, extraction, rules, reports) of the given targets.
-async fn run(targets: Vec<String>, adjust: impl FnOnce(&mut AuditArgs)) -> Vec<PageReport> {
+async fn run(targets: Vec<String>, adjust: impl FnOnce(&mut RunOptions)) -> Vec<PageReport> {
     let out = tempfile::tempdir().unwrap();
     let s = settings(targets, out.path(), adjust);
-    bounded("audit run", audit::run(s))
+    bounded("audit run", pipeline::run(s))
         .await
         .expect("run")
         .report
@@ -226,14 +225,15 @@ async fn huge_single_line_deep_and_wordy_pages_are_audited() {
         .collect();
     // Every report format: writing a report must not recurse into the page either.
     let pages = run(targets.clone(), |a| {
-        a.format = vec![
+        a.formats = vec![
             Format::Json,
             Format::Sarif,
             Format::Junit,
             Format::Markdown,
             Format::Html,
         ];
-        a.timeout = Some(3.0);
+        a.fetch.timeout = Duration::from_secs(3);
+        a.fetch.connect_timeout = Duration::from_secs(3);
     })
     .await;
     for t in &targets {
@@ -282,7 +282,7 @@ async fn hostile_targets_do_not_disturb_the_rest_of_a_run() {
         fixture.display().to_string(),
         server.url("/deep"),
     ];
-    let pages = run(targets.clone(), |a| a.concurrency = Some(4)).await;
+    let pages = run(targets.clone(), |a| a.concurrency = 4).await;
     assert_eq!(pages.len(), targets.len());
     let kind = |i: usize| page(&pages, &targets[i]).error.as_ref().map(|e| e.kind);
     assert_eq!(
@@ -342,9 +342,9 @@ async fn secrets_never_reach_reports_logs_or_other_hosts() {
     ];
     let out = tempfile::tempdir().unwrap();
     let s = settings(targets.clone(), out.path(), |a| {
-        a.headers = vec![format!("Authorization: Bearer {TOKEN}")];
-        a.cookie = Some(format!("session={COOKIE}"));
-        a.format = vec![
+        a.fetch.headers = vec![("Authorization".into(), format!("Bearer {TOKEN}"))];
+        a.fetch.cookie = Some(format!("session={COOKIE}"));
+        a.formats = vec![
             Format::Json,
             Format::Sarif,
             Format::Junit,
@@ -352,7 +352,7 @@ async fn secrets_never_reach_reports_logs_or_other_hosts() {
             Format::Html,
         ];
     });
-    let outcome = bounded("secret run", audit::run(s)).await.expect("run");
+    let outcome = bounded("secret run", pipeline::run(s)).await.expect("run");
     let pages = &outcome.report.pages;
     assert_banner_audited(page(pages, &targets[0]));
     assert!(page(pages, &targets[1]).error.is_some());

@@ -11,11 +11,11 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use cookie_audit::audit;
 use cookie_audit::facts::Coverage;
 use cookie_audit::knowledge::lists::FilterList;
 use cookie_audit::lists::{Updated, cached, update};
 use cookie_audit::page::Page;
+use cookie_audit::pipeline;
 
 const PRIVACY_LIST: &str = "[Adblock Plus 2.0]\n! Title: EasyPrivacy (test copy)\n! Version: 202612070900\n\
 ||stats.example-metrics.net^$third-party\n||collect.example-insights.io^\n";
@@ -108,13 +108,13 @@ fn saved_page(html: &str) -> Page {
 
 #[test]
 fn a_tracker_list_names_hosts_the_catalogue_does_not_know_with_its_rule() {
-    let mut loaded = audit::load(None, "eu").unwrap();
+    let mut loaded = pipeline::load(None, "eu").unwrap();
     let page = saved_page(
         r#"<!DOCTYPE html><html lang="nl"><head><link rel="canonical" href="https://www.voorbeeld.nl/nieuws/1">
         <script async src="//stats.example-metrics.net/m.js?site=42"></script></head>
         <body><main><h1>Nieuws</h1><p>Het laatste nieuws uit de regio, elke dag bijgewerkt.</p></main></body></html>"#,
     );
-    let (before, _) = audit::analyse(&page, &loaded.knowledge, &loaded.engine);
+    let (before, _) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
     assert!(
         before.facts.trackers.is_empty(),
         "{:?}",
@@ -125,7 +125,7 @@ fn a_tracker_list_names_hosts_the_catalogue_does_not_know_with_its_rule() {
         .knowledge
         .lists
         .push(FilterList::parse(PRIVACY_LIST, "easyprivacy.txt"));
-    let (after, _) = audit::analyse(&page, &loaded.knowledge, &loaded.engine);
+    let (after, _) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
     let tracker = &after.facts.trackers[0];
     assert_eq!(tracker.host, "stats.example-metrics.net");
     assert_eq!(
@@ -146,16 +146,16 @@ fn the_easylist_cookie_list_finds_a_banner_the_embedded_knowledge_does_not() {
         <body><main><h1>Välkommen</h1><p>Våra produkter.</p></main>
         <div id="bottom-strip"><p>Vi använder kakor för statistik och marknadsföring.</p>
         <a href="/integritet">Läs mer</a> <a href="javascript:void(0)" class="strip-close">Stäng</a></div></body></html>"#;
-    let mut loaded = audit::load(None, "eu").unwrap();
+    let mut loaded = pipeline::load(None, "eu").unwrap();
     let page = saved_page(html);
-    let (before, _) = audit::analyse(&page, &loaded.knowledge, &loaded.engine);
+    let (before, _) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
     assert!(before.facts.banner.as_ref().is_none_or(|b| !b.present));
 
     loaded.knowledge.lists.push(FilterList::parse(
         "! Title: Easylist Cookie List (test copy)\nexempel-butik.se###bottom-strip\n",
         "c.txt",
     ));
-    let (after, _) = audit::analyse(&page, &loaded.knowledge, &loaded.engine);
+    let (after, _) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
     assert_eq!(after.coverage, Coverage::BannerFound);
     let banner = after.facts.banner.unwrap();
     assert_eq!(banner.selector.as_deref(), Some("#bottom-strip"));

@@ -4,28 +4,32 @@ mod common;
 
 use std::path::PathBuf;
 
-use cookie_audit::audit;
-use cookie_audit::cli::AuditArgs;
-use cookie_audit::config::{AuditSettings, ConfigFile};
 use cookie_audit::facts::Coverage;
+use cookie_audit::fetch::FetchOptions;
 use cookie_audit::page::ErrorKind;
+use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::Format;
 
 fn settings(
     targets: Vec<String>,
     out: &std::path::Path,
-    adjust: impl FnOnce(&mut AuditArgs),
-) -> AuditSettings {
-    let mut args = AuditArgs {
+    adjust: impl FnOnce(&mut RunOptions),
+) -> RunOptions {
+    let mut options = RunOptions {
         targets,
-        output: Some(out.to_path_buf()),
-        format: vec![Format::Json],
-        quiet: true,
-        timeout: Some(3.0),
-        ..AuditArgs::default()
+        output: out.to_path_buf(),
+        formats: vec![Format::Json],
+        progress: false,
+        cached_lists: false,
+        fetch: FetchOptions {
+            timeout: std::time::Duration::from_secs(3),
+            connect_timeout: std::time::Duration::from_secs(3),
+            ..FetchOptions::default()
+        },
+        ..RunOptions::default()
     };
-    adjust(&mut args);
-    AuditSettings::resolve(args, ConfigFile::default()).expect("settings")
+    adjust(&mut options);
+    options
 }
 
 #[tokio::test]
@@ -41,7 +45,7 @@ async fn every_target_ends_as_a_page_or_a_clear_error() {
         "ftp://example.com/".into(),
         server.url("/hop1"),
     ];
-    let outcome = audit::run(settings(targets, out.path(), |a| a.retries = Some(0)))
+    let outcome = pipeline::run(settings(targets, out.path(), |a| a.fetch.retries = 0))
         .await
         .expect("run");
     let r = &outcome.report;
@@ -118,11 +122,11 @@ async fn lists_folders_and_sitemap_indexes_are_expanded() {
     )
     .unwrap();
     let s = settings(vec![dir.path().display().to_string()], out.path(), |a| {
-        a.input = vec![PathBuf::from(&list)];
+        a.inputs = vec![PathBuf::from(&list)];
         a.sitemap = Some(server.url("/sitemap.xml"));
         a.limit = Some(4);
     });
-    let outcome = audit::run(s).await.expect("run");
+    let outcome = pipeline::run(s).await.expect("run");
     let inputs: Vec<&str> = outcome
         .report
         .pages
@@ -163,11 +167,11 @@ async fn resume_skips_finished_targets() {
     let server = common::start().await;
     let out = tempfile::tempdir().unwrap();
     let first = vec![server.url("/article/1")];
-    audit::run(settings(first, out.path(), |_| {}))
+    pipeline::run(settings(first, out.path(), |_| {}))
         .await
         .expect("first run");
     let both = vec![server.url("/article/1"), server.url("/article/2")];
-    let outcome = audit::run(settings(both, out.path(), |a| a.resume = true))
+    let outcome = pipeline::run(settings(both, out.path(), |a| a.resume = true))
         .await
         .expect("resumed run");
     assert_eq!(outcome.report.pages.len(), 2);

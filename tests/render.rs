@@ -1,15 +1,16 @@
 //! Render mode against local pages whose banners are injected by script, in a real Chromium.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use cookie_audit::audit;
-use cookie_audit::cli::{AuditArgs, ModeArg};
-use cookie_audit::config::{AuditSettings, ConfigFile};
+use cookie_audit::facts::Mode;
+use cookie_audit::fetch::FetchOptions;
+use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
 
 /// The "tracker" host, resolved to 127.0.0.1 by Chromium's host-resolver rules.
@@ -95,22 +96,25 @@ async fn start() -> SocketAddr {
     addr
 }
 
-fn settings(targets: Vec<String>, out: &std::path::Path) -> AuditSettings {
-    let args = AuditArgs {
+fn settings(targets: Vec<String>, out: &std::path::Path) -> RunOptions {
+    RunOptions {
         targets,
-        mode: Some(ModeArg::Render),
-        output: Some(out.to_path_buf()),
-        format: vec![Format::Json, Format::Html],
-        concurrency: Some(3),
-        banner_wait: Some(4.0),
-        timeout: Some(15.0),
-        chrome_args: vec![format!(
+        mode: Mode::Render,
+        output: out.to_path_buf(),
+        formats: vec![Format::Json, Format::Html],
+        concurrency: 3,
+        banner_wait: Duration::from_secs(4),
+        fetch: FetchOptions {
+            timeout: Duration::from_secs(15),
+            ..FetchOptions::default()
+        },
+        browser_args: vec![format!(
             "--host-resolver-rules=MAP {TRACKER_HOST} 127.0.0.1"
         )],
-        quiet: true,
-        ..AuditArgs::default()
-    };
-    AuditSettings::resolve(args, ConfigFile::default()).unwrap()
+        progress: false,
+        cached_lists: false,
+        ..RunOptions::default()
+    }
 }
 
 fn rules_of(p: &PageReport) -> Vec<&str> {
@@ -134,7 +138,7 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
     let out = tempfile::tempdir().unwrap();
     let url = |p: &str| format!("http://{addr}/{p}");
     let names = ["honours", "shadow", "framed", "ignores", "tracks-early"];
-    let outcome = audit::run(settings(names.iter().map(|n| url(n)).collect(), out.path()))
+    let outcome = pipeline::run(settings(names.iter().map(|n| url(n)).collect(), out.path()))
         .await
         .expect("render run");
     let page = |n: &str| {
@@ -262,7 +266,7 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
 async fn a_missing_browser_is_a_clear_error() {
     let out = tempfile::tempdir().unwrap();
     let mut s = settings(vec!["http://127.0.0.1:9/".into()], out.path());
-    s.chrome = Some("/nonexistent/chromium".into());
-    let err = audit::run(s).await.err().expect("no browser");
-    assert!(err.0.contains("/nonexistent/chromium"), "{}", err.0);
+    s.browser = Some("/nonexistent/chromium".into());
+    let err = pipeline::run(s).await.err().expect("no browser");
+    assert!(err.to_string().contains("/nonexistent/chromium"), "{err}");
 }

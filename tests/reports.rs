@@ -3,11 +3,12 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use cookie_audit::audit::{self, analyse, error_page};
-use cookie_audit::baseline;
 use cookie_audit::facts::Mode;
 use cookie_audit::page::{ErrorKind, Page, PageError, SetCookie};
+use cookie_audit::pipeline::{self, analyse, error_page};
+use cookie_audit::report::baseline;
 use cookie_audit::report::{self, Format, Report, RuleInfo, SCHEMA, Tool};
+use cookie_audit::rules::BaselineState;
 
 const HOSTILE: &str =
     "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{1b}[31m\u{0}|pipe|";
@@ -40,7 +41,7 @@ fn page(input: &str, url: &str, html: String, cookies: &[&str]) -> Page {
 
 /// A small fixed run: the French seed page with tracking cookies, a CMP page, an error.
 fn fixed_report(extra: Option<Page>) -> (Report, Vec<RuleInfo>) {
-    let loaded = audit::load(None, "eu").expect("embedded rules");
+    let loaded = pipeline::load(None, "eu").expect("embedded rules");
     let mut pages = vec![
         page(
             "seed-fr-news.html",
@@ -254,7 +255,7 @@ fn baselines_tell_new_unchanged_and_fixed_apart() {
     let recorded = baseline::from_report(&before);
     assert!(!recorded.findings.is_empty());
     // The next run: the seed page lost its tracking cookie, a reworded page appears.
-    let loaded = audit::load(None, "eu").unwrap();
+    let loaded = pipeline::load(None, "eu").unwrap();
     let seed = page(
         "seed-fr-news.html",
         "https://www.example.fr/",
@@ -281,7 +282,7 @@ fn baselines_tell_new_unchanged_and_fixed_apart() {
         .map(|p| analyse(p, &loaded.knowledge, &loaded.engine).0)
         .collect();
     baseline::compare(&mut after, &recorded);
-    let state = |url: &str| -> Vec<String> {
+    let state = |url: &str| -> Vec<BaselineState> {
         after
             .pages
             .iter()
@@ -289,16 +290,20 @@ fn baselines_tell_new_unchanged_and_fixed_apart() {
             .unwrap()
             .findings
             .iter()
-            .map(|f| f.baseline.clone().unwrap())
+            .map(|f| f.baseline.unwrap())
             .collect()
     };
     assert!(
         state("https://shop.example.co.uk/")
             .iter()
-            .all(|s| s == "unchanged"),
+            .all(|s| *s == BaselineState::Unchanged),
         "whitespace changes keep fingerprints"
     );
-    assert!(state("https://new.example/").iter().all(|s| s == "new"));
+    assert!(
+        state("https://new.example/")
+            .iter()
+            .all(|s| *s == BaselineState::New)
+    );
     assert!(!state("https://new.example/").is_empty());
     assert!(
         after

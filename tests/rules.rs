@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use cookie_audit::audit;
-use cookie_audit::commands::rules_test;
+use cookie_audit::cli::commands::rules_test;
+use cookie_audit::pipeline;
 
 fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cookie-audit"))
@@ -17,7 +17,7 @@ fn every_rule_example_passes() {
     let (report, ok) = rules_test(None).expect("embedded rules load");
     println!("{report}");
     assert!(ok, "{report}");
-    let loaded = audit::load(None, "eu").unwrap();
+    let loaded = pipeline::load(None, "eu").unwrap();
     assert!(
         loaded.engine.rules.rules.len() >= 30,
         "the catalogue has at least 30 rules"
@@ -69,16 +69,16 @@ html = '<html lang="en"><body><div id="cookie-notice" role="dialog"><p>We use co
 
 fn rule_dir(file: &str, text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
-    std::fs::write(dir.path().join("rules").join(file), text).unwrap();
+    std::fs::create_dir_all(dir.path().join("checks")).unwrap();
+    std::fs::write(dir.path().join("checks").join(file), text).unwrap();
     dir
 }
 
 fn load_error(file: &str, text: &str) -> String {
     let dir = rule_dir(file, text);
-    match audit::load(Some(dir.path()), "eu") {
+    match pipeline::load(Some(dir.path()), "eu") {
         Ok(_) => panic!("{file} should have been rejected"),
-        Err(e) => e.0,
+        Err(e) => e.to_string(),
     }
 }
 

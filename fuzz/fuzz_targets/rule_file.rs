@@ -24,7 +24,7 @@ fn file_name(text: &str) -> String {
         .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\''))
         .find(|v| !v.is_empty() && !v.contains('/'))
         .unwrap_or("fuzz-rule");
-    format!("rules/{id}.toml")
+    format!("checks/{id}.toml")
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::facts::{Category, Cookie, CookieSource};
 use crate::knowledge::catalog::CookieCatalog;
-use crate::page::SetCookie;
+use crate::page::{RawCookie, SetCookie};
 
 /// Registrable domain (eTLD+1) of a host, for first/third-party decisions.
 pub fn registrable(host: &str) -> String {
@@ -75,51 +75,37 @@ fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-/// A cookie before classification.
-#[derive(Debug, Clone)]
-pub struct RawCookie {
-    pub name: String,
-    pub value_len: usize,
-    pub domain: String,
-    pub path: String,
-    pub lifetime_days: Option<f64>,
-    pub secure: bool,
-    pub http_only: bool,
-    pub same_site: Option<String>,
-}
-
-impl RawCookie {
-    /// Classifies the cookie; expired ones (deletions) are not cookies a visitor keeps.
-    pub fn classify(
-        self,
-        catalog: &CookieCatalog,
-        page_host: &str,
-        source: CookieSource,
-        before_consent: bool,
-    ) -> Option<Cookie> {
-        if self.lifetime_days.is_some_and(|d| d <= 0.0) {
-            return None;
-        }
-        let known = catalog.classify(&self.name);
-        Some(Cookie {
-            third_party: !page_host.is_empty()
-                && registrable(&self.domain) != registrable(page_host),
-            category: known.map_or(Category::Unknown, |k| k.category),
-            vendor: known.map(|k| k.vendor.clone()),
-            kind: known.and_then(|k| k.kind.clone()),
-            exemptable: known.is_some_and(|k| k.exemptable),
-            name: self.name,
-            domain: self.domain,
-            path: self.path,
-            value_len: self.value_len,
-            lifetime_days: self.lifetime_days.map(|d| (d * 100.0).round() / 100.0),
-            secure: self.secure,
-            http_only: self.http_only,
-            same_site: self.same_site,
-            source,
-            before_consent,
-        })
+/// Classifies a cookie; expired ones (deletions) are not cookies a visitor keeps.
+pub fn classify(
+    raw: RawCookie,
+    catalog: &CookieCatalog,
+    page_host: &str,
+    source: CookieSource,
+    before_consent: bool,
+) -> Option<Cookie> {
+    if raw.lifetime_days.is_some_and(|d| d <= 0.0) {
+        return None;
     }
+    let known = catalog.classify(&raw.name);
+    Some(Cookie {
+        third_party: !page_host.is_empty() && registrable(&raw.domain) != registrable(page_host),
+        category: known.map_or(Category::Unknown, |k| k.category),
+        vendor: known.map(|k| k.vendor.clone()),
+        kind: known.and_then(|k| k.kind.clone()),
+        exemptable: known.is_some_and(|k| k.exemptable),
+        needs_consent: false,
+        session_replay: false,
+        name: raw.name,
+        domain: raw.domain,
+        path: raw.path,
+        value_len: raw.value_len,
+        lifetime_days: raw.lifetime_days.map(|d| (d * 100.0).round() / 100.0),
+        secure: raw.secure,
+        http_only: raw.http_only,
+        same_site: raw.same_site,
+        source,
+        before_consent,
+    })
 }
 
 /// Classifies every `Set-Cookie` of a fetch; the last one of a name and domain wins.
@@ -136,7 +122,7 @@ pub fn from_set_cookies(
         };
         let key = (raw.name.clone(), raw.domain.clone());
         out.retain(|c| (c.name.as_str(), c.domain.as_str()) != (key.0.as_str(), key.1.as_str()));
-        if let Some(cookie) = raw.classify(catalog, page_host, CookieSource::SetCookie, true) {
+        if let Some(cookie) = classify(raw, catalog, page_host, CookieSource::SetCookie, true) {
             out.push(cookie);
         }
     }

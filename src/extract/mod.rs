@@ -1,6 +1,7 @@
 //! From a fetched page to the facts rules read. Extraction never decides compliance.
 
 pub mod banner;
+pub mod browser;
 pub mod claims;
 pub mod controls;
 pub mod cookies;
@@ -107,20 +108,21 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
             });
     }
     let mut trackers = scan.trackers;
-    let render = page.rendered.as_ref().map(|r| {
-        cookies = merge_cookies(cookies.clone(), r.cookies.clone());
-        for (url, _) in &r.requests {
-            trackers::push_request(&mut trackers, knowledge, page_url.as_ref(), url);
-        }
-        crate::facts::RenderFacts {
-            screenshot: r.screenshot.clone(),
-            storage_keys: r.storage_keys.clone(),
+    let browser_host = url::Url::parse(&page.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let render = page.rendered.as_ref().map(|seen| {
+        let folding = browser::Folding {
+            knowledge,
+            page_url: page_url.as_ref(),
+            host: &browser_host,
+            banner: banner.as_ref(),
             banner_coverage: detected.as_ref().and_then(|d| dom::viewport_share(d.root)),
-            scroll_locked: r.scroll_locked,
-            interaction: r.interaction.clone(),
-        }
+        };
+        browser::fold(seen, folding, &mut cookies, &mut trackers)
     });
-    Facts {
+    let mut facts = Facts {
         page_language,
         language,
         banner,
@@ -129,7 +131,9 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
         signals,
         consent_evidence: gathered.evidence,
         render,
-    }
+    };
+    facts.finish();
+    facts
 }
 
 /// What banner detection needs to know besides the document.
@@ -242,21 +246,6 @@ fn script_only_banner(cmp: Option<&str>) -> Banner {
         links: Vec::new(),
         claims: Claims::default(),
     }
-}
-
-/// Browser cookies replace the same cookies seen in `Set-Cookie`; the rest are added.
-fn merge_cookies(
-    mut from_headers: Vec<crate::facts::Cookie>,
-    from_browser: Vec<crate::facts::Cookie>,
-) -> Vec<crate::facts::Cookie> {
-    for c in from_browser {
-        from_headers.retain(|h| {
-            !(h.name == c.name
-                && h.domain.trim_start_matches('.') == c.domain.trim_start_matches('.'))
-        });
-        from_headers.push(c);
-    }
-    from_headers
 }
 
 /// How far the audit could see (DESIGN.md), for a page that was fetched.

@@ -219,6 +219,9 @@ fn push_url(
                 gated,
                 exempt: false,
                 tag_manager: false,
+                needs_consent: false,
+                exemptable: false,
+                session_replay: false,
                 source: Some(format!(
                     "list:{}@{}",
                     list.info.name,
@@ -278,6 +281,9 @@ fn tracker(
         gated,
         exempt: known.exempt,
         tag_manager: known.tag_manager,
+        needs_consent: false,
+        exemptable: known.exemptable,
+        session_replay: known.session_replay,
         source: Some("catalogue".into()),
         rule: None,
     }

@@ -20,6 +20,17 @@ use super::decode::decode_html;
 /// limit (about 400 KB) still bounds memory.
 const MAX_RESPONSE_HEADERS: usize = 10_000;
 
+/// Why the HTTP client could not be set up from the options.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("a header value is not valid: {0}")]
+    HeaderValue(#[from] header::InvalidHeaderValue),
+    #[error("a header name is not valid: {0}")]
+    HeaderName(#[from] header::InvalidHeaderName),
+    #[error(transparent)]
+    Client(#[from] reqwest::Error),
+}
+
 pub struct HttpFetcher {
     client: reqwest::Client,
     options: FetchOptions,
@@ -36,7 +47,7 @@ struct Response {
 }
 
 impl HttpFetcher {
-    pub fn new(options: FetchOptions) -> anyhow::Result<Self> {
+    pub fn new(options: FetchOptions) -> Result<Self, ClientError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT,
@@ -249,7 +260,7 @@ impl HttpFetcher {
 }
 
 /// The user's headers and cookie, marked sensitive so no debug output shows them.
-fn secret_headers(options: &FetchOptions) -> anyhow::Result<HeaderMap> {
+fn secret_headers(options: &FetchOptions) -> Result<HeaderMap, ClientError> {
     let mut secrets = HeaderMap::new();
     let cookie = options.cookie.as_deref().map(|c| ("cookie", c));
     for (name, value) in options
@@ -345,21 +356,10 @@ fn too_large(url: &Url, cap: usize) -> PageError {
 
 fn classify(error: &reqwest::Error, url: &Url) -> PageError {
     let chain = error_chain(error);
-    let lower = chain.to_lowercase();
     let kind = if error.is_timeout() {
         ErrorKind::Timeout
-    } else if lower.contains("message head is too large") {
-        ErrorKind::TooLarge
-    } else if lower.contains("dns error")
-        || lower.contains("failed to lookup")
-        || lower.contains("name or service not known")
-    {
-        ErrorKind::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        ErrorKind::Tls
-    } else if error.is_connect() {
-        ErrorKind::Connect
+    } else if let Some(kind) = ErrorKind::from_message(&chain) {
+        kind
     } else if error.is_body() || error.is_decode() {
         ErrorKind::Io
     } else {

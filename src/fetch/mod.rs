@@ -1,24 +1,11 @@
-//! Getting pages: over HTTP, from local files, or through a real browser.
+//! Getting pages: over HTTP, from local files, or through a real browser. Fetchers return what
+//! they observed (`page::Page`); they never classify it.
 
 pub mod decode;
 pub mod file;
 pub mod http;
 #[cfg(feature = "render")]
 pub mod render;
-
-use crate::facts::Cookie;
-
-/// What only a running browser sees; extraction folds it into the facts.
-#[derive(Debug, Clone, Default)]
-pub struct Rendered {
-    pub cookies: Vec<Cookie>,
-    /// URLs requested before any click, with their resource type.
-    pub requests: Vec<(String, String)>,
-    pub storage_keys: Vec<String>,
-    pub screenshot: Option<String>,
-    pub scroll_locked: bool,
-    pub interaction: Option<crate::facts::Interaction>,
-}
 
 /// Settings shared by every fetcher.
 #[derive(Debug, Clone)]

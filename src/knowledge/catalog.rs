@@ -48,37 +48,11 @@ pub struct CookieCatalog {
 }
 
 impl CookieCatalog {
-    pub fn load(source: &Source) -> Result<Self, KnowledgeError> {
-        let file: CookieFile = parse(source)?;
-        let mut entries = Vec::with_capacity(file.cookie.len());
-        for (i, e) in file.cookie.into_iter().enumerate() {
-            let at = |msg: String| {
-                KnowledgeError::new(source, nth_table_line(&source.text, "[[cookie]]", i), msg)
-            };
-            let matcher = match (e.name, e.prefix, e.pattern) {
-                (Some(n), None, None) => NameMatch::Exact(n),
-                (None, Some(p), None) => NameMatch::Prefix(p),
-                (None, None, Some(p)) => NameMatch::Pattern(
-                    Regex::new(&p).map_err(|err| at(format!("invalid pattern {p:?}: {err}")))?,
-                ),
-                _ => {
-                    return Err(at(
-                        "a cookie needs exactly one of name, prefix or pattern".into()
-                    ));
-                }
-            };
-            if e.category == Category::Unknown {
-                return Err(at("category must be known (necessary, preferences, analytics, advertising, social)".into()));
-            }
-            entries.push((
-                matcher,
-                KnownCookie {
-                    vendor: e.vendor,
-                    category: e.category,
-                    kind: e.kind,
-                    exemptable: e.exemptable,
-                },
-            ));
+    /// Every file under `cookies/`.
+    pub fn load(sources: &Sources) -> Result<Self, KnowledgeError> {
+        let mut entries = Vec::new();
+        for source in sources.under("cookies/") {
+            load_file(source, &mut entries)?;
         }
         // Exact names first, then prefixes (longest first), then patterns: the most specific wins.
         entries.sort_by_key(|(m, _)| match m {
@@ -99,6 +73,46 @@ impl CookieCatalog {
             hit.then_some(known)
         })
     }
+}
+
+fn load_file(
+    source: &Source,
+    entries: &mut Vec<(NameMatch, KnownCookie)>,
+) -> Result<(), KnowledgeError> {
+    let file: CookieFile = parse(source)?;
+    for (i, e) in file.cookie.into_iter().enumerate() {
+        let at = |msg: String| {
+            KnowledgeError::new(source, nth_table_line(&source.text, "[[cookie]]", i), msg)
+        };
+        let matcher = match (e.name, e.prefix, e.pattern) {
+            (Some(n), None, None) => NameMatch::Exact(n),
+            (None, Some(p), None) => NameMatch::Prefix(p),
+            (None, None, Some(p)) => NameMatch::Pattern(
+                Regex::new(&p).map_err(|err| at(format!("invalid pattern {p:?}: {err}")))?,
+            ),
+            _ => {
+                return Err(at(
+                    "a cookie needs exactly one of name, prefix or pattern".into()
+                ));
+            }
+        };
+        if e.category == Category::Unknown {
+            return Err(at(
+                "category must be known (necessary, preferences, analytics, advertising, social)"
+                    .into(),
+            ));
+        }
+        entries.push((
+            matcher,
+            KnownCookie {
+                vendor: e.vendor,
+                category: e.category,
+                kind: e.kind,
+                exemptable: e.exemptable,
+            },
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -122,6 +136,10 @@ struct TrackerEntry {
     tag_manager: bool,
     #[serde(default)]
     exempt: bool,
+    #[serde(default)]
+    exemptable: bool,
+    #[serde(default)]
+    session_replay: bool,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +154,10 @@ struct InlineEntry {
     tag_manager: bool,
     #[serde(default)]
     exempt: bool,
+    #[serde(default)]
+    exemptable: bool,
+    #[serde(default)]
+    session_replay: bool,
 }
 
 /// What the catalogue knows of a tracker.
@@ -144,7 +166,12 @@ pub struct KnownTracker {
     pub vendor: String,
     pub category: Category,
     pub tag_manager: bool,
+    /// Cookieless, consent-exempt analytics.
     pub exempt: bool,
+    /// Audience measurement that national exemptions may cover (CNIL's list: Matomo, Piano...).
+    pub exemptable: bool,
+    /// Records sessions (clicks, mouse movements, keystrokes) for replay.
+    pub session_replay: bool,
 }
 
 pub struct TrackerCatalog {
@@ -201,6 +228,8 @@ impl TrackerCatalog {
                     category: t.category,
                     tag_manager: t.tag_manager,
                     exempt: t.exempt,
+                    exemptable: t.exemptable,
+                    session_replay: t.session_replay,
                 },
             ));
         }
@@ -219,6 +248,8 @@ impl TrackerCatalog {
                     category: e.category,
                     tag_manager: e.tag_manager,
                     exempt: e.exempt,
+                    exemptable: e.exemptable,
+                    session_replay: e.session_replay,
                 },
                 host: e.host,
             });

@@ -1,4 +1,4 @@
-//! The knowledge in `rules/`: embedded at build time, overridable file by file with `--rules DIR`.
+//! The knowledge in `rules/`: embedded at build time, overridable file by file with `--knowledge DIR`.
 
 pub mod catalog;
 pub mod cmp;
@@ -171,6 +171,16 @@ fn collect_dir(
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
+            if !in_layout(&rel) {
+                return Err(KnowledgeError {
+                    file: path.display().to_string(),
+                    line: None,
+                    message: format!(
+                        "not a place for a knowledge file: files go in {} or profiles.toml (see rules/README.md)",
+                        FOLDERS.join(", ")
+                    ),
+                });
+            }
             files.insert(
                 rel,
                 Source {
@@ -181,6 +191,18 @@ fn collect_dir(
         }
     }
     Ok(())
+}
+
+/// The folders of `rules/`, each read file by file.
+const FOLDERS: [&str; 5] = ["checks/", "cmp/", "cookies/", "lexicon/", "trackers/"];
+
+/// A file an override folder may hold: a file of a known folder, or the profiles. Anything else
+/// would be silently ignored (e.g. rules still in the old `rules/` folder), so it is an error.
+fn in_layout(rel: &str) -> bool {
+    rel == "profiles.toml"
+        || FOLDERS
+            .iter()
+            .any(|f| rel.strip_prefix(f).is_some_and(|name| !name.contains('/')))
 }
 
 /// Everything extraction needs, parsed and compiled once per run.
@@ -203,7 +225,7 @@ impl Knowledge {
             lexicons: lexicon::Lexicons::load(sources)?,
             cmp_markers: cmp::Markers::build(&cmps),
             cmps,
-            cookies: catalog::CookieCatalog::load(sources.require("cookies.toml")?)?,
+            cookies: catalog::CookieCatalog::load(sources)?,
             trackers: catalog::TrackerCatalog::load(sources)?,
             profiles: profiles::Profiles::load(sources.require("profiles.toml")?)?,
             lists: Vec::new(),

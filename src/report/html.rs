@@ -5,6 +5,7 @@ use base64::Engine as _;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
+use super::ReportError;
 use super::{Report, RuleInfo, help_uri};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
@@ -18,7 +19,7 @@ struct Bar<'a> {
     severity: &'a str,
 }
 
-pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError> {
     let mut env = Environment::new();
     env.set_formatter(|out, state, value| {
         let cleaned = match value.as_str().filter(|_| !value.is_safe()) {

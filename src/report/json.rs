@@ -1,13 +1,14 @@
 //! The schema-v1 JSON report, and the JSON Schema generated from the same types.
 
 use super::Report;
+use super::ReportError;
 
-pub fn render(report: &Report) -> anyhow::Result<String> {
+pub fn render(report: &Report) -> Result<String, ReportError> {
     Ok(serde_json::to_string_pretty(report)? + "\n")
 }
 
 /// Streams the report to `path` through a temporary file, so it is never half-written.
-pub fn write(path: &std::path::Path, report: &Report) -> anyhow::Result<()> {
+pub fn write(path: &std::path::Path, report: &Report) -> Result<(), ReportError> {
     use std::io::Write;
     let tmp = path.with_extension("json.tmp");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);

@@ -2,9 +2,10 @@
 
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 
+use super::ReportError;
 use super::{Report, RuleInfo};
 
-pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError> {
     let mut junit = JUnit::new("cookie-audit");
     for page in &report.pages {
         let mut suite = TestSuite::new(page.url.as_str());

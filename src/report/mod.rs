@@ -1,5 +1,6 @@
 //! The report: one model (schema `cookie-audit/report/v1`) and sibling writers that read it.
 
+pub mod baseline;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -140,7 +141,7 @@ impl Report {
 }
 
 /// Every output format; `table` goes to stdout, the others to files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Table,
@@ -152,6 +153,26 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Markdown,
+        Format::Html,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+
     pub fn file_name(self) -> Option<&'static str> {
         match self {
             Format::Table => None,
@@ -161,6 +182,17 @@ impl Format {
             Format::Markdown => Some("report.md"),
             Format::Html => Some("report.html"),
         }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("unknown format {s:?}"))
     }
 }
 
@@ -195,8 +227,21 @@ impl RuleInfo {
     }
 }
 
+/// Why a report file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("JUnit: {0}")]
+    Junit(#[from] quick_junit::SerializeError),
+    #[error("HTML template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
 /// Renders one file format to a string.
-pub fn render(format: Format, report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+pub fn render(format: Format, report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError> {
     Ok(match format {
         Format::Table => table::render(report, false),
         Format::Json => json::render(report)?,
@@ -213,7 +258,7 @@ pub fn write_files(
     formats: &[Format],
     report: &Report,
     rules: &[RuleInfo],
-) -> anyhow::Result<Vec<std::path::PathBuf>> {
+) -> Result<Vec<std::path::PathBuf>, ReportError> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for format in formats {
@@ -243,5 +288,5 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
 
 /// Rules documentation anchor, used as SARIF `helpUri` and in HTML/Markdown links.
 pub fn help_uri(rule: &str) -> String {
-    format!("https://github.com/cookie-audit/cookie-audit/blob/main/rules/rules/{rule}.toml")
+    format!("https://github.com/cookie-audit/cookie-audit/blob/main/rules/checks/{rule}.toml")
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::ReportError;
 use super::{Report, RuleInfo, help_uri};
 use crate::rules::Severity;
 
@@ -13,7 +14,7 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
+pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError> {
     let rule_index = |id: &str| rules.iter().position(|r| r.id == id);
     let descriptors: Vec<Value> = rules
         .iter()
@@ -50,14 +51,14 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> anyhow::Result<String> {
                 "level": level(f.severity),
                 "message": {"text": if f.evidence.is_empty() { f.message.clone() } else { format!("{} (evidence: {})", f.message, f.evidence) }},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": page.url}}}],
-                "partialFingerprints": {"cookieAudit/v1": crate::baseline::fingerprint(&page.url, f)},
+                "partialFingerprints": {"cookieAudit/v1": super::baseline::fingerprint(&page.url, f)},
                 "properties": {"severity": f.severity, "confidence": f.confidence, "evidence": f.evidence, "references": f.references},
             });
             if let Some(i) = rule_index(&f.rule) {
                 result["ruleIndex"] = json!(i);
             }
-            if let Some(state) = &f.baseline {
-                result["baselineState"] = json!(if state == "new" { "new" } else { "unchanged" });
+            if let Some(state) = f.baseline {
+                result["baselineState"] = json!(state);
             }
             results.push(result);
         }

@@ -111,6 +111,7 @@ fn example_facts(
                 example.name
             )
         })?;
+        facts.finish();
     }
     Ok(facts)
 }

@@ -6,7 +6,9 @@ use cel::objects::Key;
 use cel::{Context, Value};
 
 /// Every function added here, for validating rule files.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 8] = [
+    "exempt_under",
+    "optional_purpose",
     "has_role",
     "role_buttons",
     "any_category",
@@ -17,6 +19,12 @@ pub const NAMES: [&str; 6] = [
 
 pub fn register(ctx: &mut Context<'_, '_>) {
     let ok = [
+        ctx.add_function("exempt_under", |item: Value, profile: Value| {
+            exempt_under(&item, &profile)
+        }),
+        ctx.add_function("optional_purpose", |category: Arc<String>| {
+            optional_purpose(&category)
+        }),
         ctx.add_function("has_role", |banner: Value, role: Arc<String>| {
             !first_layer_with_role(&banner, &role).is_empty()
         }),
@@ -80,6 +88,22 @@ fn first_layer_with_role(banner: &Value, role: &str) -> Vec<Value> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A cookie or tracker a national exemption covers under this profile (e.g. CNIL audience
+/// measurement, délibération 2020-091): exemptable, and the profile grants the exemption.
+fn exempt_under(item: &Value, profile: &Value) -> bool {
+    let granted = field(profile, "settings").and_then(|s| field(s, "analytics_exemption"));
+    matches!(field(item, "exemptable"), Some(Value::Bool(true)))
+        && matches!(granted, Some(Value::Bool(true)))
+}
+
+/// A purpose a visitor may refuse: everything but what is strictly necessary.
+fn optional_purpose(category: &str) -> bool {
+    matches!(
+        category,
+        "preferences" | "analytics" | "advertising" | "social"
+    )
 }
 
 fn in_any(v: &Value, cats: &[Value]) -> bool {

@@ -125,7 +125,7 @@ impl RuleSet {
     ) -> Result<RuleSet, KnowledgeError> {
         let profiles: HashSet<&str> = profile_ids.into_iter().collect();
         let mut rules: Vec<Rule> = Vec::new();
-        for source in sources.under("rules/") {
+        for source in sources.under("checks/") {
             let rule = load_rule(source, &profiles)?;
             if let Some(other) = rules.iter().find(|r| r.id == rule.id) {
                 return Err(KnowledgeError::new(

@@ -1,4 +1,4 @@
-//! The rule engine: rules are data (`rules/rules/*.toml`) with CEL conditions over the facts.
+//! The rule engine: rules are data (`rules/checks/*.toml`) with CEL conditions over the facts.
 
 pub mod eval;
 pub mod examples;
@@ -58,7 +58,15 @@ pub struct Finding {
     pub message: String,
     pub evidence: String,
     pub references: Vec<String>,
-    /// Set when compared with a baseline: `new` or `unchanged` (fixed ones are listed apart).
+    /// Set when compared with a baseline (fixed ones are listed apart).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub baseline: Option<String>,
+    pub baseline: Option<BaselineState>,
+}
+
+/// A finding compared with a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaselineState {
+    New,
+    Unchanged,
 }

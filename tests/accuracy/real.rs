@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use cookie_audit::audit::{self, Loaded};
 use cookie_audit::extract::cookies::registrable;
 use cookie_audit::facts::{Coverage, LinkKind, Role};
 use cookie_audit::fetch::file::read_page;
 use cookie_audit::knowledge::lists::FilterList;
+use cookie_audit::pipeline::{self, Loaded};
 use cookie_audit::report::PageReport;
 use serde::Deserialize;
 
@@ -349,7 +349,7 @@ async fn real_pages() {
         mut knowledge,
         engine,
         ..
-    } = audit::load(None, "eu").expect("embedded rules load");
+    } = pipeline::load(None, "eu").expect("embedded rules load");
     // As a user has it after `lists update`: the embedded knowledge, the EasyList Cookie List
     // and EasyPrivacy (here its domain-only conversion).
     for list in ["easylist-cookie.txt", "easyprivacy-domains.txt"] {
@@ -381,7 +381,7 @@ async fn real_pages() {
             "{}: the page is not the one labelled",
             label.file
         );
-        let (report, _) = audit::analyse(&page, &knowledge, &engine);
+        let (report, _) = pipeline::analyse(&page, &knowledge, &engine);
         splits
             .entry(label.split.clone())
             .or_default()

@@ -1,16 +1,19 @@
-//! The subcommands besides `audit`: rules list/show/test, merge, report.
+//! The subcommands besides `audit`: rules list/show/test, merge, report, lists.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::audit::{SetupError, load};
+use anyhow::{Context, anyhow, bail};
+
 use crate::knowledge::profiles::DEFAULT_PROFILE;
+use crate::lists;
+use crate::pipeline::load;
 use crate::report::{Format, Report, RuleInfo, SCHEMA};
 use crate::rules::examples;
 
-pub fn rules_list(rules_dir: Option<&Path>) -> Result<String, SetupError> {
+pub fn rules_list(rules_dir: Option<&Path>) -> anyhow::Result<String> {
     let loaded = load(rules_dir, DEFAULT_PROFILE)?;
     let mut table = Table::new();
     table
@@ -47,13 +50,13 @@ pub fn rules_list(rules_dir: Option<&Path>) -> Result<String, SetupError> {
     ))
 }
 
-pub fn rules_show(id: &str, rules_dir: Option<&Path>) -> Result<String, SetupError> {
+pub fn rules_show(id: &str, rules_dir: Option<&Path>) -> anyhow::Result<String> {
     let loaded = load(rules_dir, DEFAULT_PROFILE)?;
-    let rule = loaded.engine.rules.get(id).ok_or_else(|| {
-        SetupError(format!(
-            "no rule {id:?}; `cookie-audit rules list` shows them all"
-        ))
-    })?;
+    let rule = loaded
+        .engine
+        .rules
+        .get(id)
+        .with_context(|| format!("no rule {id:?}; `cookie-audit rules list` shows them all"))?;
     let mut out = String::new();
     let _ = writeln!(out, "{} — {}\n", rule.id, rule.title);
     let _ = writeln!(out, "Severity: {}", rule.severity.as_str());
@@ -101,7 +104,7 @@ fn indent(s: &str) -> String {
 }
 
 /// Runs every example; returns the report and whether all passed.
-pub fn rules_test(dir: Option<&Path>) -> Result<(String, bool), SetupError> {
+pub fn rules_test(dir: Option<&Path>) -> anyhow::Result<(String, bool)> {
     let loaded = load(dir, DEFAULT_PROFILE)?;
     let outcomes = examples::run_all(&loaded.engine.rules, &loaded.knowledge);
     let mut out = String::new();
@@ -168,39 +171,38 @@ pub fn rules_test(dir: Option<&Path>) -> Result<(String, bool), SetupError> {
     Ok((out, failed == 0))
 }
 
-pub fn read_report(path: &Path) -> Result<Report, SetupError> {
+pub fn read_report(path: &Path) -> anyhow::Result<Report> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| SetupError(format!("{}: cannot read: {e}", path.display())))?;
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let report: Report = serde_json::from_str(&text).map_err(|e| {
-        SetupError(format!(
+        anyhow!(
             "{}:{}: not a cookie-audit report: {e}",
             path.display(),
             e.line()
-        ))
+        )
     })?;
     if report.schema != SCHEMA {
-        return Err(SetupError(format!(
+        bail!(
             "{}: schema {:?}, expected {SCHEMA:?}",
             path.display(),
             report.schema
-        )));
+        );
     }
     Ok(report)
 }
 
 /// Combines reports: pages in the order given, summary recomputed, the widest time span.
-pub fn merge(paths: &[impl AsRef<Path>]) -> Result<Report, SetupError> {
+pub fn merge(paths: &[impl AsRef<Path>]) -> anyhow::Result<Report> {
     let mut reports = paths.iter().map(|p| read_report(p.as_ref()));
-    let mut merged = reports
-        .next()
-        .ok_or_else(|| SetupError("nothing to merge".into()))??;
+    let mut merged = reports.next().context("nothing to merge")??;
     for next in reports {
         let next = next?;
         if next.profile != merged.profile {
-            return Err(SetupError(format!(
+            bail!(
                 "cannot merge reports of profiles {} and {}",
-                merged.profile, next.profile
-            )));
+                merged.profile,
+                next.profile
+            );
         }
         merged.started_at = merged.started_at.min(next.started_at);
         merged.finished_at = merged.finished_at.max(next.finished_at);
@@ -217,14 +219,71 @@ pub fn rerender(
     formats: &[Format],
     dir: &Path,
     rules_dir: Option<&Path>,
-) -> Result<String, SetupError> {
+) -> anyhow::Result<String> {
     let loaded = load(rules_dir, &report.profile)?;
     let rules = RuleInfo::from_rules(loaded.engine.active());
-    crate::report::write_files(dir, formats, report, &rules)
-        .map_err(|e| SetupError(format!("cannot write reports: {e}")))?;
+    crate::report::write_files(dir, formats, report, &rules).context("cannot write reports")?;
     Ok(if formats.contains(&Format::Table) {
         crate::report::table::render(report, false)
     } else {
         String::new()
     })
+}
+
+/// `merge`: the combined report written to `output`.
+pub fn merge_into(reports: &[PathBuf], output: &Path) -> anyhow::Result<String> {
+    let report = merge(reports)?;
+    let json = crate::report::json::render(&report)?;
+    crate::report::write_atomically(output, json.as_bytes())
+        .with_context(|| output.display().to_string())?;
+    Ok(format!(
+        "merged {} page(s) into {}\n",
+        report.pages.len(),
+        output.display()
+    ))
+}
+
+/// The lists cache folder: `--dir`, else the default one.
+pub fn lists_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    given
+        .or_else(lists::default_dir)
+        .context("no cache folder: set HOME, XDG_CACHE_HOME or COOKIE_AUDIT_LISTS, or give --dir")
+}
+
+/// `lists update`: the default lists, or those named as NAME=URL.
+pub async fn update_lists(dir: &Path, named: &[String]) -> anyhow::Result<String> {
+    let sources: Vec<(String, String)> = if named.is_empty() {
+        lists::DEFAULT_SOURCES
+            .iter()
+            .map(|(n, u, _)| ((*n).to_owned(), (*u).to_owned()))
+            .collect()
+    } else {
+        named
+            .iter()
+            .map(|s| {
+                s.split_once('=')
+                    .map(|(n, u)| (n.trim().to_owned(), u.trim().to_owned()))
+                    .filter(|(n, u)| !n.is_empty() && !u.is_empty())
+                    .with_context(|| format!("--list {s:?}: expected NAME=URL"))
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let mut out = String::new();
+    let mut failed = Vec::new();
+    for (name, outcome) in lists::update(dir, &sources).await {
+        match outcome {
+            lists::Updated::Downloaded { bytes } => {
+                out.push_str(&format!("{name}: downloaded ({bytes} bytes)\n"))
+            }
+            lists::Updated::Unchanged => out.push_str(&format!("{name}: unchanged\n")),
+            lists::Updated::Failed(why) => failed.push(format!("{name}: {why}")),
+        }
+    }
+    if failed.is_empty() {
+        out.push_str(&format!("lists are in {}\n", dir.display()));
+        Ok(out)
+    } else {
+        print!("{out}");
+        bail!("{}", failed.join("\n"))
+    }
 }

@@ -2,13 +2,13 @@
 //! tool on a site with known problems and still block regressions.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::report::{FixedFinding, Report};
-use crate::rules::Finding;
+use super::{FixedFinding, Report};
+use crate::rules::{BaselineState, Finding};
 use crate::text::{collapse_whitespace, normalize};
 
 const SCHEMA: &str = "cookie-audit/baseline/v1";
@@ -47,28 +47,51 @@ pub fn from_report(report: &Report) -> Baseline {
     }
 }
 
-pub fn write(path: &Path, report: &Report) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(&from_report(report))? + "\n";
-    crate::report::write_atomically(path, json.as_bytes())?;
-    Ok(())
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read baseline {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write baseline {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not a cookie-audit baseline: {source}", line = source.line())]
+    NotABaseline {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: baseline schema {found:?}, expected {SCHEMA:?}")]
+    Schema { path: PathBuf, found: String },
 }
 
-pub fn read(path: &Path) -> anyhow::Result<Baseline> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read baseline {}: {e}", path.display()))?;
-    let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}:{}: not a cookie-audit baseline: {e}",
-            path.display(),
-            e.line()
-        )
+pub fn write(path: &Path, report: &Report) -> Result<(), BaselineError> {
+    let json =
+        serde_json::to_string_pretty(&from_report(report)).expect("a baseline serialises") + "\n";
+    super::write_atomically(path, json.as_bytes()).map_err(|source| BaselineError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        path: path.to_path_buf(),
+        source,
     })?;
+    let baseline: Baseline =
+        serde_json::from_str(&text).map_err(|source| BaselineError::NotABaseline {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if baseline.schema != SCHEMA {
-        anyhow::bail!(
-            "{}: baseline schema {:?}, expected {SCHEMA:?}",
-            path.display(),
-            baseline.schema
-        );
+        return Err(BaselineError::Schema {
+            path: path.to_path_buf(),
+            found: baseline.schema,
+        });
     }
     Ok(baseline)
 }
@@ -85,14 +108,11 @@ pub fn compare(report: &mut Report, baseline: &Baseline) {
     for page in &mut report.pages {
         for f in &mut page.findings {
             let fp = fingerprint(&page.url, f);
-            f.baseline = Some(
-                if known.contains(fp.as_str()) {
-                    "unchanged"
-                } else {
-                    "new"
-                }
-                .into(),
-            );
+            f.baseline = Some(if known.contains(fp.as_str()) {
+                BaselineState::Unchanged
+            } else {
+                BaselineState::New
+            });
             current.insert(fp);
         }
     }

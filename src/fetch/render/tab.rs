@@ -1,0 +1,319 @@
+//! One visit: a tab in its own browser context, the requests it makes, and what can be read from
+//! it or done in it (the DOM with shadow roots and frames folded in, cookies, storage, a click).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::Page as Tab;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::emulation::SetUserAgentOverrideParams;
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventRequestWillBeSent, Headers, SetExtraHttpHeadersParams,
+};
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::browser_protocol::storage::GetCookiesParams;
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::page::ScreenshotParams;
+use chrono::Utc;
+use futures::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::{RenderError, Renderer};
+use crate::page::RawCookie;
+
+const SNAPSHOT_JS: &str = include_str!("snapshot.js");
+
+/// URLs the tab requested, in order, with their resource type.
+type RequestLog = Arc<Mutex<Vec<(String, String)>>>;
+
+pub struct Visit<'r> {
+    renderer: &'r Renderer,
+    tab: Tab,
+    context: BrowserContextId,
+    pub url: String,
+    requests: RequestLog,
+    listener: tokio::task::JoinHandle<()>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl<'r> Visit<'r> {
+    pub(super) async fn start(
+        renderer: &'r Renderer,
+        tab: Tab,
+        context: BrowserContextId,
+        url: String,
+        slot: OwnedSemaphorePermit,
+    ) -> Result<Visit<'r>, RenderError> {
+        let fetch = &renderer.fetch;
+        let ua = SetUserAgentOverrideParams::builder()
+            .user_agent(fetch.user_agent.clone())
+            .accept_language(fetch.lang.clone())
+            .build()
+            .map_err(RenderError::Browser)?;
+        tab.execute(ua).await?;
+        let mut extra: Vec<(String, String)> = fetch.headers.clone();
+        if let Some(c) = &fetch.cookie {
+            extra.push(("Cookie".into(), c.clone()));
+        }
+        if !extra.is_empty() {
+            let map: serde_json::Map<String, serde_json::Value> = extra
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            tab.execute(SetExtraHttpHeadersParams::new(Headers::new(
+                serde_json::Value::Object(map),
+            )))
+            .await?;
+        }
+        let requests: RequestLog = Arc::default();
+        let mut events = tab.event_listener::<EventRequestWillBeSent>().await?;
+        let sink = requests.clone();
+        let listener = tokio::spawn(async move {
+            while let Some(ev) = events.next().await {
+                let kind = ev
+                    .r#type
+                    .as_ref()
+                    .map(|t| format!("{t:?}").to_lowercase())
+                    .unwrap_or_default();
+                sink.lock()
+                    .expect("request log")
+                    .push((ev.request.url.clone(), kind));
+            }
+        });
+        Ok(Visit {
+            renderer,
+            tab,
+            context,
+            url,
+            requests,
+            listener,
+            _slot: slot,
+        })
+    }
+
+    pub async fn goto(&self) -> Result<(), RenderError> {
+        self.tab.goto(self.url.as_str()).await?;
+        Ok(())
+    }
+
+    /// The HTTP status of the document, when the browser reports it.
+    pub async fn status(&self) -> Option<u16> {
+        self.eval_i64("(performance.getEntriesByType('navigation')[0] || {}).responseStatus || 0")
+            .await
+            .filter(|s| *s > 0)
+            .and_then(|s| u16::try_from(s).ok())
+    }
+
+    /// The URL after redirects.
+    pub async fn current_url(&self) -> String {
+        self.tab
+            .url()
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.url.clone())
+    }
+
+    /// Waits until no new request has started for 500 ms, at most `max`.
+    pub async fn settle(&self, max: Duration) {
+        let start = Instant::now();
+        let mut last = usize::MAX;
+        let mut quiet_since = Instant::now();
+        while start.elapsed() < max {
+            let n = self.request_count();
+            if n != last {
+                last = n;
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= Duration::from_millis(500) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.requests.lock().expect("request log").len()
+    }
+
+    /// Requests from the `from`-th on.
+    pub fn requests_since(&self, from: usize) -> Vec<(String, String)> {
+        let log = self.requests.lock().expect("request log");
+        log.get(from..).unwrap_or_default().to_vec()
+    }
+
+    /// The page's DOM, and the DOM of each of its frames appended at the end of the body.
+    pub async fn snapshot(&self) -> Result<String, RenderError> {
+        let main: String = self
+            .tab
+            .evaluate(format!("({SNAPSHOT_JS})('m')"))
+            .await?
+            .into_value()
+            .map_err(|e| RenderError::Browser(e.to_string()))?;
+        let mut frames = String::new();
+        let main_frame = self.tab.mainframe().await.ok().flatten();
+        for (i, frame) in self
+            .tab
+            .frames()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            if Some(&frame) == main_frame.as_ref() {
+                continue;
+            }
+            if let Some(html) = self
+                .eval_in_frame::<String>(frame, format!("({SNAPSHOT_JS})('f{i}')"))
+                .await
+            {
+                frames.push_str(&format!(
+                    "<div data-cookie-audit-frame=\"{i}\">{html}</div>"
+                ));
+            }
+        }
+        Ok(match main.rfind("</body>") {
+            Some(pos) if !frames.is_empty() => format!("{}{frames}{}", &main[..pos], &main[pos..]),
+            _ => main,
+        })
+    }
+
+    /// Clicks the element a snapshot marked with `handle` (`m-…` in the page, `fN-…` in frame N).
+    pub async fn click(&self, handle: &str) -> Result<(), RenderError> {
+        let frame_prefix = handle.split('-').next().unwrap_or("m");
+        let js = format!(
+            "(() => {{ const find = (root) => {{ const el = root.querySelector('[data-cookie-audit-id=\"{handle}\"]'); if (el) return el; for (const h of root.querySelectorAll('*')) {{ if (h.shadowRoot) {{ const f = find(h.shadowRoot); if (f) return f; }} }} return null; }}; const el = find(document); if (!el) return false; el.scrollIntoView({{block: 'center'}}); el.click(); return true; }})()"
+        );
+        let done = if frame_prefix == "m" {
+            self.tab
+                .evaluate(js)
+                .await
+                .ok()
+                .and_then(|r| r.into_value::<bool>().ok())
+        } else {
+            let index: usize = frame_prefix
+                .trim_start_matches('f')
+                .parse()
+                .unwrap_or(usize::MAX);
+            match self
+                .tab
+                .frames()
+                .await
+                .ok()
+                .and_then(|f| f.into_iter().nth(index))
+            {
+                Some(frame) => self.eval_in_frame::<bool>(frame, js).await,
+                None => None,
+            }
+        };
+        if done == Some(true) {
+            Ok(())
+        } else {
+            Err(RenderError::NotClicked(handle.to_owned()))
+        }
+    }
+
+    /// Unticks every ticked, enabled checkbox and switch in the page.
+    pub async fn untick_all(&self) {
+        let js = "document.querySelectorAll('input[type=checkbox]:checked:not(:disabled),[role=switch][aria-checked=true]').forEach(e => e.click())";
+        let _ = self.tab.evaluate(js).await;
+    }
+
+    /// The browser context's cookie jar.
+    pub async fn cookies(&self) -> Vec<RawCookie> {
+        let params = GetCookiesParams::builder()
+            .browser_context_id(self.context.clone())
+            .build();
+        let Ok(resp) = self.renderer.execute(params).await else {
+            return Vec::new();
+        };
+        let now = Utc::now().timestamp() as f64;
+        resp.result
+            .cookies
+            .iter()
+            .map(|c| RawCookie {
+                name: c.name.clone(),
+                value_len: c.value.len(),
+                domain: c.domain.trim_start_matches('.').to_owned(),
+                path: c.path.clone(),
+                lifetime_days: (!c.session && c.expires > 0.0)
+                    .then(|| (c.expires - now) / 86_400.0),
+                secure: c.secure,
+                http_only: c.http_only,
+                same_site: c.same_site.as_ref().map(|s| format!("{s:?}")),
+            })
+            .collect()
+    }
+
+    pub async fn storage_keys(&self) -> Vec<String> {
+        match self
+            .tab
+            .evaluate("Object.keys(window.localStorage || {})")
+            .await
+        {
+            Ok(r) => r.into_value::<Vec<String>>().unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The page cannot be scrolled (banners that lock the page set overflow hidden).
+    pub async fn scroll_locked(&self) -> bool {
+        self.eval_i64("['hidden','clip'].includes(getComputedStyle(document.body).overflowY) || ['hidden','clip'].includes(getComputedStyle(document.documentElement).overflowY) ? 1 : 0").await == Some(1)
+    }
+
+    /// A PNG of the viewport in the screenshots folder, named after `input`; its path.
+    pub async fn screenshot(&self, input: &str) -> Option<String> {
+        let dir = self.renderer.options.screenshots.as_ref()?;
+        let png = self
+            .tab
+            .screenshot(
+                ScreenshotParams::builder()
+                    .format(CaptureScreenshotFormat::Png)
+                    .build(),
+            )
+            .await
+            .ok()?;
+        std::fs::create_dir_all(dir).ok()?;
+        let name: String = input
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .take(80)
+            .collect();
+        let path = dir.join(format!(
+            "{name}-{}.png",
+            &crate::text::sha256_hex(input.as_bytes())[..8]
+        ));
+        std::fs::write(&path, png).ok()?;
+        Some(path.display().to_string())
+    }
+
+    /// Closes the tab and its browser context.
+    pub async fn close(self) {
+        self.listener.abort();
+        let _ = self.tab.close().await;
+        self.renderer.dispose(self.context).await;
+    }
+
+    async fn eval_i64(&self, js: &str) -> Option<i64> {
+        self.tab.evaluate(js).await.ok()?.into_value::<i64>().ok()
+    }
+
+    async fn eval_in_frame<T: serde::de::DeserializeOwned>(
+        &self,
+        frame: chromiumoxide::cdp::browser_protocol::page::FrameId,
+        js: String,
+    ) -> Option<T> {
+        let ctx = self.tab.frame_execution_context(frame).await.ok()??;
+        let params = EvaluateParams::builder()
+            .expression(js)
+            .context_id(ctx)
+            .return_by_value(true)
+            .build()
+            .ok()?;
+        self.tab
+            .evaluate_expression(params)
+            .await
+            .ok()?
+            .into_value::<T>()
+            .ok()
+    }
+}

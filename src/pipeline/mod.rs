@@ -1,0 +1,389 @@
+//! The pipeline: targets → fetch → extract → rules → report, with bounded concurrency, every
+//! finished page appended to `pages.jsonl` at once, and a clean stop on SIGINT/SIGTERM.
+
+mod analyse;
+mod collect;
+mod interrupt;
+mod journal;
+mod options;
+#[cfg(feature = "render")]
+pub mod render;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub use analyse::{Loaded, analyse, error_page, load};
+pub use options::RunOptions;
+
+use crate::facts::Mode;
+use crate::fetch::http::HttpFetcher;
+use crate::knowledge::lists::{FilterList, ListError};
+use crate::knowledge::{Knowledge, KnowledgeError};
+use crate::page::{ErrorKind, PageError};
+use crate::report::{PageReport, Report, SCHEMA, Tool};
+use crate::rules::Engine;
+use crate::rules::eval::EvalError;
+use crate::targets::{Target, in_shard};
+use interrupt::Interrupt;
+use journal::Journal;
+
+/// How long in-flight pages may finish after SIGINT/SIGTERM.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Why a run could not start or finish: bad settings, knowledge, targets or output (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error("unknown profile {name:?}; known: {known}")]
+    UnknownProfile { name: String, known: String },
+    #[error("unknown rule id {0:?} (see `cookie-audit rules list`)")]
+    UnknownRule(String),
+    #[error("no targets: give URLs, .html files, folders, -i LIST, - (stdin) or --sitemap")]
+    NoTargets,
+    #[error("sitemap {url}: {reason}")]
+    Sitemap { url: String, reason: String },
+    #[error("cannot read {what}: {source}")]
+    Read {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {what}: {source}")]
+    Write {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("cannot set up HTTP: {0}")]
+    Http(#[from] crate::fetch::http::ClientError),
+    #[cfg(feature = "render")]
+    #[error(transparent)]
+    Render(#[from] crate::fetch::render::RenderError),
+    #[error("this build has no render mode: rebuild with the default `render` feature")]
+    NoRenderMode,
+    #[error(transparent)]
+    Baseline(#[from] crate::report::baseline::BaselineError),
+    #[error("cannot write reports: {0}")]
+    Report(#[from] crate::report::ReportError),
+}
+
+impl SetupError {
+    pub fn read(what: &str, source: std::io::Error) -> SetupError {
+        SetupError::Read {
+            what: what.to_owned(),
+            source,
+        }
+    }
+
+    pub fn write(what: &std::path::Path, source: std::io::Error) -> SetupError {
+        SetupError::Write {
+            what: what.display().to_string(),
+            source,
+        }
+    }
+}
+
+pub struct RunOutcome {
+    pub report: Report,
+    /// The signal that interrupted the run, if one did (2 = SIGINT, 15 = SIGTERM).
+    pub interrupted: Option<i32>,
+    pub files: Vec<PathBuf>,
+}
+
+pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
+    let Loaded {
+        mut knowledge,
+        mut engine,
+        rules_version,
+    } = load(options.knowledge_dir.as_deref(), &options.profile)?;
+    add_filter_lists(&mut knowledge, &options)?;
+    let lists = knowledge.lists.iter().map(|l| l.info.clone()).collect();
+    select_rules(&mut engine, &options)?;
+
+    let http = Arc::new(HttpFetcher::new(options.fetch.clone())?);
+    let mut targets = collect::collect_targets(&options, &http).await?;
+    if let Some(shard) = options.shard {
+        targets.targets.retain(|t| in_shard(t, shard));
+    }
+    if targets.targets.is_empty() && targets.bad.is_empty() {
+        return Err(SetupError::NoTargets);
+    }
+
+    std::fs::create_dir_all(&options.output).map_err(|e| SetupError::write(&options.output, e))?;
+    let (journal, previous) = Journal::open(&options.output, options.resume)
+        .map_err(|e| SetupError::write(&Journal::path(&options.output), e))?;
+
+    let started_at = Utc::now();
+    let mut pages: Vec<(usize, PageReport)> = Vec::new();
+    for bad in &targets.bad {
+        eprintln!("warning: {}", bad.message);
+        let page = error_page(
+            &bad.input,
+            &bad.input,
+            options.mode,
+            PageError::new(ErrorKind::Io, bad.message.clone()),
+        );
+        journal.append(&page);
+        pages.push((usize::MAX, page));
+    }
+    let todo: Vec<(usize, Target)> = targets
+        .targets
+        .into_iter()
+        .enumerate()
+        .filter(
+            |(i, t)| match previous.iter().find(|p| p.input == t.input()) {
+                Some(done) => {
+                    pages.push((*i, done.clone()));
+                    false
+                }
+                None => true,
+            },
+        )
+        .collect();
+
+    let interrupt = Interrupt::listen();
+    let shared = Arc::new(Shared {
+        renderer: start_renderer(&options).await?,
+        knowledge,
+        engine,
+        http,
+        options: options.clone(),
+    });
+    audit_all(&shared, todo, &interrupt, &journal, &mut pages).await;
+    #[cfg(feature = "render")]
+    if let Some(r) = &shared.renderer {
+        r.shutdown().await;
+    }
+    pages.sort_by_key(|(i, _)| *i);
+    let mut report = Report {
+        schema: SCHEMA.into(),
+        tool: Tool {
+            name: "cookie-audit".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            rules_version,
+            lists,
+        },
+        profile: options.profile.clone(),
+        started_at,
+        finished_at: Utc::now(),
+        summary: Default::default(),
+        pages: pages.into_iter().map(|(_, p)| p).collect(),
+        fixed: Vec::new(),
+    };
+    report.summarise();
+    if let Some(path) = &options.baseline {
+        let baseline = crate::report::baseline::read(path)?;
+        crate::report::baseline::compare(&mut report, &baseline);
+    }
+    if let Some(path) = &options.write_baseline {
+        crate::report::baseline::write(path, &report)?;
+    }
+    let rules = crate::report::RuleInfo::from_rules(shared.engine.active());
+    let files = crate::report::write_files(&options.output, &options.formats, &report, &rules)?;
+    Ok(RunOutcome {
+        report,
+        interrupted: interrupt.signal(),
+        files,
+    })
+}
+
+/// The lists `lists update` keeps, then those named in the options.
+fn add_filter_lists(knowledge: &mut Knowledge, options: &RunOptions) -> Result<(), SetupError> {
+    if options.cached_lists
+        && let Some(dir) = crate::lists::default_dir()
+    {
+        knowledge.lists.extend(crate::lists::cached(&dir)?);
+    }
+    for path in &options.filter_lists {
+        knowledge.lists.push(FilterList::read(path)?);
+    }
+    Ok(())
+}
+
+fn select_rules(engine: &mut Engine, options: &RunOptions) -> Result<(), SetupError> {
+    let named = options
+        .select
+        .iter()
+        .chain(&options.ignore)
+        .chain(options.ignore_urls.iter().map(|i| &i.rule));
+    if let Some(unknown) = named.into_iter().find(|id| engine.rules.get(id).is_none()) {
+        return Err(SetupError::UnknownRule(unknown.clone()));
+    }
+    engine.select = options.select.clone();
+    engine.ignore = options.ignore.clone();
+    engine.url_ignores = options.ignore_urls.clone();
+    Ok(())
+}
+
+/// Audits the pages `options.concurrency` at a time until done or interrupted.
+async fn audit_all(
+    shared: &Arc<Shared>,
+    todo: Vec<(usize, Target)>,
+    interrupt: &Interrupt,
+    journal: &Journal,
+    pages: &mut Vec<(usize, PageReport)>,
+) {
+    let progress = progress_bar(todo.len() as u64, shared.options.progress);
+    let mut stream = futures::stream::iter(todo)
+        .map(|(i, target)| {
+            let shared = shared.clone();
+            let interrupt = interrupt.clone();
+            async move {
+                if interrupt.stopped() {
+                    return None;
+                }
+                Some((i, shared.audit_target(target).await))
+            }
+        })
+        .buffer_unordered(shared.options.concurrency);
+    let grace = interrupt.grace_over(GRACE);
+    tokio::pin!(grace);
+    let mut rule_errors: std::collections::BTreeSet<String> = Default::default();
+    let mut errors = 0;
+    loop {
+        tokio::select! {
+            next = stream.next() => match next {
+                None => break,
+                Some(None) => continue,
+                Some(Some((i, (page, eval_errors)))) => {
+                    for e in eval_errors {
+                        if rule_errors.insert(e.rule.clone()) {
+                            eprintln!("warning: rule {} could not be evaluated: {}", e.rule, e.message);
+                        }
+                    }
+                    journal.append(&page);
+                    if let Some(bar) = &progress {
+                        bar.inc(1);
+                        if page.error.is_some() {
+                            errors += 1;
+                            bar.set_message(format!("{errors} error(s)"));
+                        }
+                    }
+                    pages.push((i, page));
+                }
+            },
+            _ = &mut grace => {
+                eprintln!("interrupted: pages still in flight after {}s were not finished", GRACE.as_secs());
+                break;
+            }
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+}
+
+struct Shared {
+    knowledge: Knowledge,
+    engine: Engine,
+    http: Arc<HttpFetcher>,
+    options: RunOptions,
+    #[cfg(feature = "render")]
+    renderer: Option<crate::fetch::render::Renderer>,
+    #[cfg(not(feature = "render"))]
+    renderer: Option<std::convert::Infallible>,
+}
+
+#[cfg(feature = "render")]
+async fn start_renderer(
+    options: &RunOptions,
+) -> Result<Option<crate::fetch::render::Renderer>, SetupError> {
+    use crate::fetch::render::{BrowserOptions, Renderer};
+    if options.mode != Mode::Render {
+        return Ok(None);
+    }
+    let browser = BrowserOptions {
+        executable: options.browser.clone(),
+        args: options.browser_args.clone(),
+        tabs: options.concurrency,
+        screenshots: Some(options.output.join("screenshots")),
+    };
+    Ok(Some(Renderer::start(options.fetch.clone(), browser).await?))
+}
+
+#[cfg(not(feature = "render"))]
+async fn start_renderer(
+    options: &RunOptions,
+) -> Result<Option<std::convert::Infallible>, SetupError> {
+    if options.mode == Mode::Render {
+        return Err(SetupError::NoRenderMode);
+    }
+    Ok(None)
+}
+
+impl Shared {
+    async fn audit_target(self: Arc<Self>, target: Target) -> (PageReport, Vec<EvalError>) {
+        let mode = self.options.mode;
+        let fetched = match (&target, &self.renderer) {
+            #[cfg(feature = "render")]
+            (_, Some(renderer)) => {
+                let plan = render::VisitPlan {
+                    banner_wait: self.options.banner_wait,
+                    choice: self.options.choice,
+                };
+                render::render(renderer, &target, &self.knowledge, plan).await
+            }
+            (Target::File { input, path }, _) => {
+                crate::fetch::file::read_page(
+                    input,
+                    path,
+                    self.options.fetch.base_url.as_ref(),
+                    self.options.fetch.max_body,
+                )
+                .await
+            }
+            (Target::Url { input, url }, _) => self.http.fetch(input, url).await,
+        };
+        match fetched {
+            Ok(page) => {
+                let this = self.clone();
+                let input = page.input.clone();
+                let url = page.url.clone();
+                match tokio::task::spawn_blocking(move || {
+                    analyse(&page, &this.knowledge, &this.engine)
+                })
+                .await
+                {
+                    Ok(result) => result,
+                    Err(panic) => (
+                        error_page(
+                            &input,
+                            &url,
+                            mode,
+                            PageError::new(ErrorKind::Io, format!("extraction failed: {panic}")),
+                        ),
+                        Vec::new(),
+                    ),
+                }
+            }
+            Err(error) => {
+                let url = match &target {
+                    Target::Url { url, .. } => url.to_string(),
+                    Target::File { path, .. } => path.display().to_string(),
+                };
+                (error_page(target.input(), &url, mode, error), Vec::new())
+            }
+        }
+    }
+}
+
+fn progress_bar(len: u64, wanted: bool) -> Option<ProgressBar> {
+    use std::io::IsTerminal;
+    if !wanted || !std::io::stderr().is_terminal() || len < 2 {
+        return None;
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} pages · {per_sec} · {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}

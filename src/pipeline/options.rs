@@ -1,0 +1,85 @@
+//! Everything one audit run needs, as plain library types. The binary builds it from flags,
+//! environment and `cookie-audit.toml`; tests build it directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::facts::{Choice, Mode};
+use crate::fetch::FetchOptions;
+use crate::knowledge::profiles::DEFAULT_PROFILE;
+use crate::report::Format;
+use crate::rules::eval::UrlIgnore;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// URLs, HTML files, folders of them, or `-` for a list on stdin.
+    pub targets: Vec<String>,
+    /// Files listing targets, one a line.
+    pub inputs: Vec<PathBuf>,
+    pub sitemap: Option<String>,
+    /// At most this many URLs from the sitemap.
+    pub limit: Option<usize>,
+    pub mode: Mode,
+    pub profile: String,
+    /// A folder laid out like `rules/` whose files add to or replace the embedded knowledge.
+    pub knowledge_dir: Option<PathBuf>,
+    /// Filter lists in Adblock Plus syntax, on top of the cached ones.
+    pub filter_lists: Vec<PathBuf>,
+    /// Read the lists `cookie-audit lists update` cached (off in tests that must not see them).
+    pub cached_lists: bool,
+    pub formats: Vec<Format>,
+    pub output: PathBuf,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub ignore_urls: Vec<UrlIgnore>,
+    /// Pages audited at once.
+    pub concurrency: usize,
+    pub fetch: FetchOptions,
+    /// Chromium for render mode; found on PATH when not given.
+    pub browser: Option<PathBuf>,
+    pub browser_args: Vec<String>,
+    /// How long render mode waits for a banner to appear.
+    pub banner_wait: Duration,
+    /// The choice render mode makes in the banner, if any.
+    pub choice: Option<Choice>,
+    pub baseline: Option<PathBuf>,
+    pub write_baseline: Option<PathBuf>,
+    /// Only shard K of N (1-based).
+    pub shard: Option<(u32, u32)>,
+    /// Continue from the journal of an interrupted run.
+    pub resume: bool,
+    /// A progress bar on a terminal.
+    pub progress: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            targets: Vec::new(),
+            inputs: Vec::new(),
+            sitemap: None,
+            limit: None,
+            mode: Mode::Static,
+            profile: DEFAULT_PROFILE.into(),
+            knowledge_dir: None,
+            filter_lists: Vec::new(),
+            cached_lists: true,
+            formats: vec![Format::Table, Format::Json],
+            output: PathBuf::from("reports"),
+            select: Vec::new(),
+            ignore: Vec::new(),
+            ignore_urls: Vec::new(),
+            concurrency: 16,
+            fetch: FetchOptions::default(),
+            browser: None,
+            browser_args: Vec::new(),
+            banner_wait: Duration::from_secs(5),
+            choice: Some(Choice::Reject),
+            baseline: None,
+            write_baseline: None,
+            shard: None,
+            resume: false,
+            progress: true,
+        }
+    }
+}
