@@ -1,7 +1,8 @@
 //! cookie-audit: audits cookie-consent banners against the GDPR and the ePrivacy rules.
 //!
-//! The pipeline is visible in the module names: [`targets`] → [`fetch`] → [`page`] →
-//! [`extract`] → [`facts`] → [`rules`] → [`report`]. Knowledge (lexicons, CMP signatures,
+//! The flow is visible in the module names: [`cli`] → [`pipeline`] → [`fetch`] → [`page`] →
+//! [`extract`] → [`facts`] → [`rules`] → [`report`]; ARCHITECTURE.md says who may import whom
+//! (`tests/architecture.rs` keeps it true). Knowledge (lexicons, CMP signatures,
 //! cookie and tracker catalogues, profiles, rules) is data under `rules/`, embedded at build time.
 
 pub mod cli;
