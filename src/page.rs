@@ -28,8 +28,9 @@ pub struct Page {
 }
 
 impl Page {
-    /// A page from HTML in hand (a test, a rule example, a benchmark): no HTTP exchange, static
-    /// mode, read now. Callers set what else they know with struct update syntax.
+    /// A page from HTML in hand, read now in static mode, with no HTTP exchange: every fetcher,
+    /// test, rule example and benchmark starts from it and sets what else it knows with struct
+    /// update syntax.
     pub fn from_html(input: &str, url: &str, html: String) -> Page {
         Page {
             input: input.to_owned(),

@@ -1,12 +1,12 @@
 //! Statements in the banner text that rules care about, each kept with the phrase that matched.
 
 use crate::facts::{Category, Claims};
-use crate::knowledge::lexicon::{Cat, Lexicon};
+use crate::knowledge::lexicon::{Lexicon, PhraseKind};
 use crate::text::{contains_phrase, normalize};
 
 pub fn read_claims(text: &str, lexicons: &[&Lexicon]) -> Claims {
     let norm = normalize(text);
-    let found = |cat: Cat| -> Vec<String> {
+    let found = |cat: PhraseKind| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for lex in lexicons {
             for p in lex.all_in(cat, &norm) {
@@ -20,11 +20,11 @@ pub fn read_claims(text: &str, lexicons: &[&Lexicon]) -> Claims {
         out
     };
     let purposes = [
-        (Category::Analytics, Cat::PurposeAnalytics),
-        (Category::Advertising, Cat::PurposeAdvertising),
-        (Category::Social, Cat::PurposeSocial),
-        (Category::Preferences, Cat::PurposePreferences),
-        (Category::Necessary, Cat::PurposeNecessary),
+        (Category::Analytics, PhraseKind::PurposeAnalytics),
+        (Category::Advertising, PhraseKind::PurposeAdvertising),
+        (Category::Social, PhraseKind::PurposeSocial),
+        (Category::Preferences, PhraseKind::PurposePreferences),
+        (Category::Necessary, PhraseKind::PurposeNecessary),
     ]
     .into_iter()
     .filter(|(_, cat)| {
@@ -35,16 +35,16 @@ pub fn read_claims(text: &str, lexicons: &[&Lexicon]) -> Claims {
     .map(|(c, _)| c)
     .collect();
     Claims {
-        implied_consent: found(Cat::ImpliedConsent),
-        cookie_wall: found(Cat::CookieWall),
-        legitimate_interest: found(Cat::LegitimateInterest),
-        withdraw: found(Cat::Withdraw),
-        consent_coupled: found(Cat::ConsentCoupled),
-        refusal_consequences: found(Cat::RefusalConsequences),
-        terms_bundled: found(Cat::TermsBundled),
-        partners: found(Cat::Partners),
+        implied_consent: found(PhraseKind::ImpliedConsent),
+        cookie_wall: found(PhraseKind::CookieWall),
+        legitimate_interest: found(PhraseKind::LegitimateInterest),
+        withdraw: found(PhraseKind::Withdraw),
+        consent_coupled: found(PhraseKind::ConsentCoupled),
+        refusal_consequences: found(PhraseKind::RefusalConsequences),
+        terms_bundled: found(PhraseKind::TermsBundled),
+        partners: found(PhraseKind::Partners),
         purposes,
-        vague_purposes: found(Cat::VaguePurpose),
+        vague_purposes: found(PhraseKind::VaguePurpose),
         partner_count: partner_count(&norm, lexicons),
         controller: controller(text, lexicons),
     }
@@ -58,7 +58,7 @@ fn partner_count(norm: &str, lexicons: &[&Lexicon]) -> Option<u32> {
         let after = words[i + 1..words.len().min(i + 5)].join(" ");
         lexicons
             .iter()
-            .any(|l| l.all_in(Cat::Partners, &after).next().is_some())
+            .any(|l| l.all_in(PhraseKind::Partners, &after).next().is_some())
             .then_some(n)
     })
 }
@@ -67,7 +67,7 @@ fn partner_count(norm: &str, lexicons: &[&Lexicon]) -> Option<u32> {
 fn controller(text: &str, lexicons: &[&Lexicon]) -> Option<String> {
     let lower = text.to_lowercase();
     for lex in lexicons {
-        for intro in lex.phrases(Cat::ControllerIntro) {
+        for intro in lex.phrases(PhraseKind::ControllerIntro) {
             let Some(pos) = lower.find(&intro.raw) else {
                 continue;
             };

@@ -5,10 +5,12 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 
 use super::dom::{all_text, is_hidden, selector_for, visible_text};
+use super::roles::category_from_identifier;
+use super::roles::{classify_label, purpose_category};
 use crate::facts::{Button, ButtonStyle, Category, Checkbox, ElementKind, Link, LinkKind, Role};
 use crate::knowledge::cmp::Cmp;
-use crate::knowledge::lexicon::{Cat, Lexicon, Lexicons};
-use crate::text::{collapse_whitespace, contains_phrase, normalize};
+use crate::knowledge::lexicon::{Lexicon, PhraseKind};
+use crate::text::{collapse_whitespace, normalize};
 
 /// What a visitor clicks: real controls, and the spans, divs and icons that sites script into
 /// controls (`<span class="btn" data-action="agree">`, `<i class="fa-close">`).
@@ -22,23 +24,6 @@ static TOGGLES: LazyLock<Selector> = LazyLock::new(|| {
 });
 static LABELS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("label[for]").expect("static selector"));
-
-/// Roles in the order they win ties: a refusal is never mistaken for consent.
-const ROLE_CATS: [(Role, Cat); 5] = [
-    (Role::Reject, Cat::Reject),
-    (Role::Accept, Cat::Accept),
-    (Role::Settings, Cat::Settings),
-    (Role::Close, Cat::Close),
-    (Role::Acknowledge, Cat::Acknowledge),
-];
-
-const CLOSE_MARKS: [&str; 3] = ["×", "x", "✕"];
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RoleGuess {
-    pub role: Role,
-    pub exact: bool,
-}
 
 /// The label a visitor reads: visible text, else aria-label, value, title.
 pub fn control_label(el: ElementRef<'_>) -> String {
@@ -56,83 +41,6 @@ pub fn control_label(el: ElementRef<'_>) -> String {
         .iter()
         .find_map(|a| v.attr(a).map(collapse_whitespace).filter(|s| !s.is_empty()))
         .unwrap_or_default()
-}
-
-/// A role from the lexicons of every language: the exact label first, then phrases inside it.
-pub fn guess_role_fast(
-    lexicons: &Lexicons,
-    label: &str,
-    allow_contains: bool,
-) -> Option<RoleGuess> {
-    if label.len() > 80 {
-        return None;
-    }
-    let ordered: Vec<&Lexicon> = lexicons.all().iter().collect();
-    classify_label(&normalize(label), &ordered, allow_contains)
-}
-
-/// Role of a normalised label, the given lexicons deciding in order.
-pub fn classify_label(
-    norm: &str,
-    lexicons: &[&Lexicon],
-    allow_contains: bool,
-) -> Option<RoleGuess> {
-    if norm.is_empty() {
-        return None;
-    }
-    if CLOSE_MARKS.contains(&norm) {
-        return Some(RoleGuess {
-            role: Role::Close,
-            exact: true,
-        });
-    }
-    for lex in lexicons {
-        let exact = lex.exact_all(norm);
-        if exact.is_empty() {
-            continue;
-        }
-        if let Some((role, _)) = ROLE_CATS
-            .iter()
-            .find(|(_, cat)| exact.iter().any(|(c, _)| c == cat))
-        {
-            return Some(RoleGuess {
-                role: *role,
-                exact: true,
-            });
-        }
-    }
-    if !allow_contains {
-        return None;
-    }
-    lexicons.iter().find_map(|lex| contained_role(lex, norm))
-}
-
-fn contained_role(lex: &Lexicon, norm: &str) -> Option<RoleGuess> {
-    let hits: Vec<(Role, usize)> = ROLE_CATS
-        .iter()
-        .filter_map(|(role, cat)| lex.longest_in(*cat, norm).map(|p| (*role, p.words)))
-        .collect();
-    let reject = hits.iter().find(|h| h.0 == Role::Reject);
-    let accept = hits.iter().find(|h| h.0 == Role::Accept);
-    // "Continue without accepting", "accept only necessary": the refusal wins unless the
-    // consent phrase is clearly the longer one.
-    if let (Some(r), Some(a)) = (reject, accept)
-        && r.1 + 1 >= a.1
-    {
-        return Some(RoleGuess {
-            role: Role::Reject,
-            exact: false,
-        });
-    }
-    // More words decide; between equally long phrases the earlier role of ROLE_CATS wins
-    // (`max_by_key` keeps the last maximum, hence the reversal).
-    let best = hits.iter().copied().rev().max_by_key(|(_, words)| *words)?;
-    let role = if best.0 == Role::Accept && lex.longest_in(Cat::Negation, norm).is_some() {
-        Role::Reject
-    } else {
-        best.0
-    };
-    Some(RoleGuess { role, exact: false })
 }
 
 fn element_kind(el: ElementRef<'_>) -> ElementKind {
@@ -208,10 +116,10 @@ impl Scope<'_, '_> {
     fn link_kind_from_text(&self, label: &str) -> Option<LinkKind> {
         let norm = normalize(label);
         [
-            (LinkKind::CookiePolicy, Cat::CookiePolicy),
-            (LinkKind::PrivacyPolicy, Cat::PrivacyPolicy),
-            (LinkKind::LegalNotice, Cat::LegalNotice),
-            (LinkKind::Partners, Cat::Partners),
+            (LinkKind::CookiePolicy, PhraseKind::CookiePolicy),
+            (LinkKind::PrivacyPolicy, PhraseKind::PrivacyPolicy),
+            (LinkKind::LegalNotice, PhraseKind::LegalNotice),
+            (LinkKind::Partners, PhraseKind::Partners),
         ]
         .into_iter()
         .filter_map(|(kind, cat)| {
@@ -224,31 +132,6 @@ impl Scope<'_, '_> {
         })
         .max_by_key(|(k, _)| *k)
         .map(|(_, kind)| kind)
-    }
-}
-
-/// An "OK" that the notice itself says gives consent when clicked ("Mit Klick auf „OK“ geben
-/// Sie diese Einwilligung") accepts; elsewhere an "OK" only acknowledges an information notice
-/// (DESIGN.md). The notice's words decide, not the CMP's wiring.
-pub fn accept_by_wording(buttons: &mut [Button], text: &str, lexicons: &[&Lexicon]) {
-    // The sentences that say a click consents, each normalised.
-    let sentences: Vec<String> = text
-        .split(['.', '!', '?', ';'])
-        .map(normalize)
-        .filter(|s| {
-            lexicons
-                .iter()
-                .any(|l| l.all_in(Cat::ClickConsent, s).next().is_some())
-        })
-        .collect();
-    if sentences.is_empty() {
-        return;
-    }
-    for b in buttons.iter_mut().filter(|b| b.role == Role::Acknowledge) {
-        let label = normalize(&b.label);
-        if !label.is_empty() && sentences.iter().any(|s| contains_phrase(s, &label)) {
-            b.role = Role::Accept;
-        }
     }
 }
 
@@ -316,7 +199,7 @@ pub fn read_controls(scope: &Scope<'_, '_>) -> Controls {
                 // a reference to read, not a control of the notice.
                 let reference = choice == Some(Role::Settings)
                     && in_text_flow(el)
-                    && !super::banner::acts_in_place(el);
+                    && !super::candidate::acts_in_place(el);
                 let kind = match scope.link_kind_from_text(&label) {
                     Some(kind) if !decisive => Some(kind),
                     None if choice.is_none() || reference => Some(link_kind_from_href(href))
@@ -473,69 +356,4 @@ fn toggle_label(doc: &Html, el: ElementRef<'_>) -> String {
         }
     }
     v.attr("name").unwrap_or_default().to_owned()
-}
-
-/// The purpose a label names, by the lexicons of the banner's languages.
-pub fn purpose_category(lexicons: &[&Lexicon], label: &str) -> Option<Category> {
-    let norm = normalize(label);
-    const PURPOSES: [(Category, Cat); 5] = [
-        (Category::Necessary, Cat::PurposeNecessary),
-        (Category::Advertising, Cat::PurposeAdvertising),
-        (Category::Analytics, Cat::PurposeAnalytics),
-        (Category::Social, Cat::PurposeSocial),
-        (Category::Preferences, Cat::PurposePreferences),
-    ];
-    PURPOSES
-        .iter()
-        .filter_map(|(category, cat)| {
-            lexicons
-                .iter()
-                .filter_map(|l| l.longest_in(*cat, &norm))
-                .map(|p| (p.words, p.norm.len()))
-                .max()
-                .map(|k| (k, *category))
-        })
-        .max_by_key(|(k, _)| *k)
-        .map(|(_, c)| c)
-}
-
-/// CMPs name their toggles after the category: `C0002`, `statistics`, `marketing`...
-fn category_from_identifier(hints: &str) -> Option<Category> {
-    let h = hints.to_ascii_lowercase();
-    let table: [(&[&str], Category); 5] = [
-        (
-            &[
-                "necessary",
-                "essential",
-                "required",
-                "strictly",
-                "technical",
-                "functional-required",
-            ],
-            Category::Necessary,
-        ),
-        (
-            &["marketing", "advertis", "ads", "targeting"],
-            Category::Advertising,
-        ),
-        (
-            &[
-                "statistic",
-                "analytic",
-                "performance",
-                "measurement",
-                "audience",
-            ],
-            Category::Analytics,
-        ),
-        (&["social", "media"], Category::Social),
-        (
-            &["preference", "functional", "personali"],
-            Category::Preferences,
-        ),
-    ];
-    table
-        .iter()
-        .find(|(words, _)| words.iter().any(|w| h.contains(w)))
-        .map(|(_, c)| *c)
 }

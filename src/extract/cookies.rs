@@ -91,7 +91,7 @@ pub fn classify(
         third_party: !page_host.is_empty() && registrable(&raw.domain) != registrable(page_host),
         category: known.map_or(Category::Unknown, |k| k.category),
         vendor: known.map(|k| k.vendor.clone()),
-        kind: known.and_then(|k| k.kind.clone()),
+        kind: known.and_then(|k| k.kind),
         exemptable: known.is_some_and(|k| k.exemptable),
         needs_consent: false,
         session_replay: false,

@@ -8,13 +8,13 @@ use regex::Regex;
 use scraper::{Html, Selector};
 use url::Url;
 
-use super::banner::acts_in_place;
+use super::candidate::acts_in_place;
 use super::controls::{CONTROLS, control_label};
 use super::urls::resolve;
 use crate::facts::{ConsentEvidence, ConsentSignals, EvidenceKind, Markup};
 use crate::knowledge::Knowledge;
 use crate::knowledge::cmp::{Cmp, MarkerKind};
-use crate::knowledge::lexicon::Cat;
+use crate::knowledge::lexicon::PhraseKind;
 use crate::knowledge::selectors::PageNames;
 use crate::text::normalize;
 
@@ -308,7 +308,8 @@ fn reopening_control(doc: &Html, knowledge: &Knowledge) -> Option<String> {
             !norm.is_empty()
                 && norm.split(' ').count() <= 6
                 && lexicons.iter().any(|l| {
-                    has(l, Cat::CookieTerms) && (has(l, Cat::Settings) || has(l, Cat::Withdraw))
+                    has(l, PhraseKind::CookieTerms)
+                        && (has(l, PhraseKind::Settings) || has(l, PhraseKind::Withdraw))
                 })
         })
 }

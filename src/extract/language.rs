@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 use whatlang::{Detector, Lang};
 
-use crate::knowledge::lexicon::{Cat, Lexicons};
+use crate::knowledge::lexicon::{Lexicons, PhraseKind};
 use crate::text::normalize;
 
 /// ISO 639-1 code of every language whatlang knows, indexed by `Lang as usize`.
@@ -125,15 +125,15 @@ pub fn detect(text: &str, lexicons: &Lexicons) -> Option<(String, bool)> {
 /// The language whose banner vocabulary the text uses most.
 fn lexicon_vote(text: &str, lexicons: &Lexicons) -> Option<(String, usize)> {
     let norm = normalize(text);
-    const CATS: [Cat; 8] = [
-        Cat::CookieTerms,
-        Cat::Accept,
-        Cat::Reject,
-        Cat::Settings,
-        Cat::PrivacyPolicy,
-        Cat::Withdraw,
-        Cat::Partners,
-        Cat::PurposeAnalytics,
+    const CATS: [PhraseKind; 8] = [
+        PhraseKind::CookieTerms,
+        PhraseKind::Accept,
+        PhraseKind::Reject,
+        PhraseKind::Settings,
+        PhraseKind::PrivacyPolicy,
+        PhraseKind::Withdraw,
+        PhraseKind::Partners,
+        PhraseKind::PurposeAnalytics,
     ];
     lexicons
         .all()

@@ -2,12 +2,15 @@
 
 pub mod banner;
 pub mod browser;
+pub mod candidate;
 pub mod claims;
 pub mod controls;
 pub mod cookies;
+pub mod depth;
 pub mod dom;
 pub mod evidence;
 pub mod language;
+pub mod roles;
 pub mod trackers;
 pub mod urls;
 
@@ -217,7 +220,7 @@ fn read_banner(
     };
     let mut found = controls::read_controls(&scope);
     let claim_lexicons = knowledge.lexicons.ordered(&first, false);
-    controls::accept_by_wording(&mut found.buttons, &text, &claim_lexicons);
+    roles::accept_by_wording(&mut found.buttons, &text, &claim_lexicons);
     let banner = Banner {
         present: true,
         cmp: d.cmp.map(|c| c.id.clone()),

@@ -2,9 +2,6 @@
 
 use std::path::Path;
 
-use chrono::Utc;
-
-use crate::facts::Mode;
 use crate::page::{ErrorKind, Page, PageError};
 
 use super::decode::decode_html;
@@ -44,16 +41,7 @@ pub async fn read_page(
         }
     };
     Ok(Page {
-        input: input.to_owned(),
-        url,
-        status: None,
-        mode: Mode::Static,
-        fetched_at: Utc::now(),
         body_sha256: sha256_hex(&bytes),
-        content_language: None,
-        redirects: Vec::new(),
-        set_cookies: Vec::new(),
-        html: decode_html(&bytes, None),
-        rendered: None,
+        ..Page::from_html(input, &url, decode_html(&bytes, None))
     })
 }

@@ -10,7 +10,6 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::facts::Mode;
 use crate::page::{ErrorKind, Page, PageError, Redirect, SetCookie};
 
 use super::FetchOptions;
@@ -167,17 +166,16 @@ impl HttpFetcher {
             ));
         }
         Ok(Page {
-            input: input.to_owned(),
-            url: url.to_string(),
             status: Some(response.status),
-            mode: Mode::Static,
-            fetched_at: Utc::now(),
             body_sha256: crate::text::sha256_hex(&response.body),
             content_language: header_str(&response.headers, header::CONTENT_LANGUAGE),
             redirects,
             set_cookies,
-            html: decode_html(&response.body, content_type.as_deref()),
-            rendered: None,
+            ..Page::from_html(
+                input,
+                url.as_str(),
+                decode_html(&response.body, content_type.as_deref()),
+            )
         })
     }
 

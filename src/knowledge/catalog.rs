@@ -6,7 +6,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::{KnowledgeError, Source, Sources, parse};
-use crate::facts::Category;
+use crate::facts::{Category, CookieKind};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +23,7 @@ struct CookieEntry {
     vendor: String,
     category: Category,
     #[serde(default)]
-    kind: Option<String>,
+    kind: Option<CookieKind>,
     #[serde(default)]
     exemptable: bool,
 }
@@ -39,7 +39,7 @@ enum NameMatch {
 pub struct KnownCookie {
     pub vendor: String,
     pub category: Category,
-    pub kind: Option<String>,
+    pub kind: Option<CookieKind>,
     pub exemptable: bool,
 }
 

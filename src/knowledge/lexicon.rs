@@ -8,10 +8,10 @@ use serde::Deserialize;
 use super::{KnowledgeError, Source, Sources, line_of_key, parse};
 use crate::text::{contains_phrase, normalize};
 
-/// Lexicon categories; the names are the keys of `[phrases]` in `rules/lexicon/<lang>.toml`.
+/// Kinds of lexicon phrases; the names are the keys of `[phrases]` in `rules/lexicon/<lang>.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Cat {
+pub enum PhraseKind {
     Accept,
     Reject,
     Settings,
@@ -49,7 +49,7 @@ pub enum Cat {
 struct LexiconFile {
     language: String,
     name: String,
-    phrases: HashMap<Cat, Vec<String>>,
+    phrases: HashMap<PhraseKind, Vec<String>>,
 }
 
 /// A phrase as written and as matched. A `*` in a phrase stands for up to [`MAX_GAP_WORDS`]
@@ -88,9 +88,9 @@ impl Phrase {
 pub struct Lexicon {
     pub language: String,
     pub name: String,
-    phrases: HashMap<Cat, Phrases>,
+    phrases: HashMap<PhraseKind, Phrases>,
     /// Every phrase by its normalised form: category and index, in file order.
-    by_norm: HashMap<String, Vec<(Cat, usize)>>,
+    by_norm: HashMap<String, Vec<(PhraseKind, usize)>>,
 }
 
 /// The phrases of one category, and an automaton that finds them all in one pass over a text
@@ -159,7 +159,7 @@ impl Phrases {
 }
 
 impl Lexicon {
-    pub fn phrases(&self, cat: Cat) -> &[Phrase] {
+    pub fn phrases(&self, cat: PhraseKind) -> &[Phrase] {
         self.phrases
             .get(&cat)
             .map(|p| p.list.as_slice())
@@ -167,20 +167,20 @@ impl Lexicon {
     }
 
     /// The longest phrase of `cat` that the normalised text contains.
-    pub fn longest_in(&self, cat: Cat, norm_text: &str) -> Option<&Phrase> {
+    pub fn longest_in(&self, cat: PhraseKind, norm_text: &str) -> Option<&Phrase> {
         self.all_in(cat, norm_text)
             .max_by_key(|p| (p.words, p.norm.len()))
     }
 
     /// A phrase of `cat` equal to the whole normalised text.
-    pub fn exact(&self, cat: Cat, norm_text: &str) -> Option<&Phrase> {
+    pub fn exact(&self, cat: PhraseKind, norm_text: &str) -> Option<&Phrase> {
         let (_, i) = self.exact_all(norm_text).iter().find(|(c, _)| *c == cat)?;
         Some(&self.phrases(cat)[*i])
     }
 
     /// Every category with a phrase equal to the whole normalised text, with that phrase's
     /// index, in file order: one hash lookup instead of a scan of every category.
-    pub fn exact_all(&self, norm_text: &str) -> &[(Cat, usize)] {
+    pub fn exact_all(&self, norm_text: &str) -> &[(PhraseKind, usize)] {
         self.by_norm
             .get(norm_text)
             .map(Vec::as_slice)
@@ -190,7 +190,7 @@ impl Lexicon {
     /// Every phrase of `cat` the normalised text contains, in file order.
     pub fn all_in<'a>(
         &'a self,
-        cat: Cat,
+        cat: PhraseKind,
         norm_text: &str,
     ) -> impl Iterator<Item = &'a Phrase> + use<'a> {
         let (list, found) = match self.phrases.get(&cat) {
@@ -292,9 +292,9 @@ fn load_one(source: &Source) -> Result<Lexicon, KnowledgeError> {
         phrases.insert(cat, compiled);
     }
     // Categories in a fixed order, so `exact_all` lists them the same way on every load.
-    let mut cats: Vec<Cat> = phrases.keys().copied().collect();
+    let mut cats: Vec<PhraseKind> = phrases.keys().copied().collect();
     cats.sort_by_key(|c| *c as u8);
-    let mut by_norm: HashMap<String, Vec<(Cat, usize)>> = HashMap::new();
+    let mut by_norm: HashMap<String, Vec<(PhraseKind, usize)>> = HashMap::new();
     for cat in cats {
         for (i, p) in phrases[&cat].iter().enumerate() {
             if p.after_gaps.is_empty() {

@@ -10,7 +10,7 @@ use crate::page::{Page, SetCookie};
 const EXAMPLE_URL: &str = "https://www.example.com/";
 
 /// What one example did.
-pub struct Outcome<'r> {
+pub struct ExampleRun<'r> {
     pub rule: &'r Rule,
     pub example: &'r Example,
     /// Whether the rule fired, or why it could not be evaluated.
@@ -19,13 +19,13 @@ pub struct Outcome<'r> {
     pub facts: Facts,
 }
 
-impl Outcome<'_> {
+impl ExampleRun<'_> {
     pub fn passed(&self) -> bool {
         self.fired.as_ref().is_ok_and(|f| *f == self.example.fires)
     }
 }
 
-pub fn run_all<'r>(rules: &'r RuleSet, knowledge: &Knowledge) -> Vec<Outcome<'r>> {
+pub fn run_all<'r>(rules: &'r RuleSet, knowledge: &Knowledge) -> Vec<ExampleRun<'r>> {
     rules
         .rules
         .iter()
@@ -34,7 +34,7 @@ pub fn run_all<'r>(rules: &'r RuleSet, knowledge: &Knowledge) -> Vec<Outcome<'r>
         .collect()
 }
 
-pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) -> Outcome<'r> {
+pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) -> ExampleRun<'r> {
     let url = example
         .url
         .clone()
@@ -47,7 +47,7 @@ pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) 
     let facts = match example_facts(example, &url, mode, knowledge) {
         Ok(f) => f,
         Err(e) => {
-            return Outcome {
+            return ExampleRun {
                 rule,
                 example,
                 fired: Err(e),
@@ -60,7 +60,7 @@ pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) 
         Some(profile) => check_rule(rule, profile, &facts, &url, mode).map(|f| f.is_some()),
         None => Err(format!("unknown profile {profile_id}")),
     };
-    Outcome {
+    ExampleRun {
         rule,
         example,
         fired,
