@@ -51,20 +51,8 @@ async fn fetch_err(server: &Hostile, path: &str, f: &HttpFetcher) -> PageError {
 }
 
 fn settings(targets: Vec<String>, out: &Path, adjust: impl FnOnce(&mut RunOptions)) -> RunOptions {
-    let mut options = RunOptions {
-        targets,
-        output: out.to_path_buf(),
-        formats: vec![Format::Json],
-        progress: false,
-        cached_lists: false,
-        fetch: FetchOptions {
-            timeout: Duration::from_secs(2),
-            connect_timeout: Duration::from_secs(2),
-            retries: 0,
-            ..FetchOptions::default()
-        },
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::unattended(targets, out, Duration::from_secs(2));
+    options.fetch.retries = 0;
     adjust(&mut options);
     options
 }

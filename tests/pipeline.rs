@@ -5,29 +5,15 @@ mod common;
 use std::path::PathBuf;
 
 use cookie_audit::facts::Coverage;
-use cookie_audit::fetch::FetchOptions;
 use cookie_audit::page::ErrorKind;
 use cookie_audit::pipeline::{self, RunOptions};
-use cookie_audit::report::Format;
 
 fn settings(
     targets: Vec<String>,
     out: &std::path::Path,
     adjust: impl FnOnce(&mut RunOptions),
 ) -> RunOptions {
-    let mut options = RunOptions {
-        targets,
-        output: out.to_path_buf(),
-        formats: vec![Format::Json],
-        progress: false,
-        cached_lists: false,
-        fetch: FetchOptions {
-            timeout: std::time::Duration::from_secs(3),
-            connect_timeout: std::time::Duration::from_secs(3),
-            ..FetchOptions::default()
-        },
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::unattended(targets, out, std::time::Duration::from_secs(3));
     adjust(&mut options);
     options
 }

@@ -9,7 +9,6 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use cookie_audit::facts::Mode;
-use cookie_audit::fetch::FetchOptions;
 use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
 
@@ -98,22 +97,14 @@ async fn start() -> SocketAddr {
 
 fn settings(targets: Vec<String>, out: &std::path::Path) -> RunOptions {
     RunOptions {
-        targets,
         mode: Mode::Render,
-        output: out.to_path_buf(),
         formats: vec![Format::Json, Format::Html],
         concurrency: 3,
         banner_wait: Duration::from_secs(4),
-        fetch: FetchOptions {
-            timeout: Duration::from_secs(15),
-            ..FetchOptions::default()
-        },
         browser_args: vec![format!(
             "--host-resolver-rules=MAP {TRACKER_HOST} 127.0.0.1"
         )],
-        progress: false,
-        cached_lists: false,
-        ..RunOptions::default()
+        ..RunOptions::unattended(targets, out, Duration::from_secs(15))
     }
 }
 

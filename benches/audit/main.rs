@@ -17,10 +17,8 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cookie_audit::fetch::FetchOptions;
 use cookie_audit::page::Page;
 use cookie_audit::pipeline::{self, RunOptions};
-use cookie_audit::report::Format;
 
 mod corpus;
 mod memory;

@@ -149,18 +149,7 @@ pub(crate) fn settings(
     out: &Path,
     adjust: impl FnOnce(&mut RunOptions),
 ) -> RunOptions {
-    let mut options = RunOptions {
-        targets,
-        output: out.to_path_buf(),
-        formats: vec![Format::Json],
-        progress: false,
-        cached_lists: false,
-        fetch: FetchOptions {
-            timeout: std::time::Duration::from_secs(20),
-            ..FetchOptions::default()
-        },
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::unattended(targets, out, std::time::Duration::from_secs(20));
     adjust(&mut options);
     options
 }

@@ -5,8 +5,7 @@
 use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
-use cookie_audit::audit::{Loaded, analyse, load};
-use cookie_audit::facts::Mode;
+use cookie_audit::pipeline::{Loaded, analyse, load};
 use cookie_audit::page::{Page, SetCookie};
 use cookie_audit::report::{Format, Report, RuleInfo, SCHEMA, Summary, Tool, render};
 use libfuzzer_sys::fuzz_target;
@@ -36,17 +35,10 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let fetched_at = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
     let page = Page {
-        input: URL.to_owned(),
-        url: URL.to_owned(),
         status: Some(200),
-        mode: Mode::Static,
         fetched_at,
-        body_sha256: String::new(),
-        content_language: None,
-        redirects: Vec::new(),
         set_cookies,
-        html,
-        rendered: None,
+        ..Page::from_html(URL, URL, html)
     };
     let (page_report, _errors) = analyse(&page, &loaded.knowledge, &loaded.engine);
     let mut report = Report {
@@ -55,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
             name: "cookie-audit".into(),
             version: "fuzz".into(),
             rules_version: loaded.rules_version.clone(),
+            lists: Vec::new(),
         },
         profile: "eu".into(),
         started_at: fetched_at,
@@ -64,14 +57,7 @@ fuzz_target!(|data: &[u8]| {
         fixed: Vec::new(),
     };
     report.summarise();
-    for format in [
-        Format::Table,
-        Format::Json,
-        Format::Sarif,
-        Format::Junit,
-        Format::Markdown,
-        Format::Html,
-    ] {
+    for format in Format::ALL {
         render(format, &report, rules).expect("a report always renders");
     }
 });

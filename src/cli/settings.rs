@@ -253,8 +253,6 @@ impl AuditSettings {
                 .map(|h| parse_header(h))
                 .collect::<anyhow::Result<_>>()?,
             cookie: self.cookie,
-            timeout,
-            connect_timeout: timeout.min(Duration::from_secs(10)),
             retries: self.retries.unwrap_or(2),
             max_redirects: self.max_redirects.unwrap_or(10),
             max_body: self.max_body.unwrap_or(10 * 1024 * 1024),
@@ -264,6 +262,7 @@ impl AuditSettings {
                 .base_url
                 .map(|u| url::Url::parse(&u).with_context(|| format!("--base-url {u:?}")))
                 .transpose()?,
+            ..FetchOptions::with_timeout(timeout)
         };
         let run = RunOptions {
             targets: self.targets,

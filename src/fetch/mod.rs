@@ -26,6 +26,17 @@ pub struct FetchOptions {
 
 pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
+impl FetchOptions {
+    /// The defaults with a request time limit; connecting gets at most ten seconds of it.
+    pub fn with_timeout(timeout: std::time::Duration) -> FetchOptions {
+        FetchOptions {
+            timeout,
+            connect_timeout: timeout.min(std::time::Duration::from_secs(10)),
+            ..FetchOptions::default()
+        }
+    }
+}
+
 impl Default for FetchOptions {
     fn default() -> Self {
         FetchOptions {

@@ -1,7 +1,7 @@
 //! Everything one audit run needs, as plain library types. The binary builds it from flags,
 //! environment and `cookie-audit.toml`; tests build it directly.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::facts::{Choice, Mode};
@@ -50,6 +50,22 @@ pub struct RunOptions {
     pub resume: bool,
     /// A progress bar on a terminal.
     pub progress: bool,
+}
+
+impl RunOptions {
+    /// A run that writes only `report.json` into `output`, shows no progress bar and reads no
+    /// cached lists, with requests limited to `timeout`: where scripts, tests and benchmarks start.
+    pub fn unattended(targets: Vec<String>, output: &Path, timeout: Duration) -> RunOptions {
+        RunOptions {
+            targets,
+            output: output.to_path_buf(),
+            formats: vec![Format::Json],
+            progress: false,
+            cached_lists: false,
+            fetch: FetchOptions::with_timeout(timeout),
+            ..RunOptions::default()
+        }
+    }
 }
 
 impl Default for RunOptions {
