@@ -5,6 +5,7 @@
 //! (`tests/architecture.rs` keeps it true). Knowledge (lexicons, CMP signatures,
 //! cookie and tracker catalogues, profiles, rules) is data under `rules/`, embedded at build time.
 
+pub mod atomic;
 pub mod cli;
 pub mod extract;
 pub mod facts;

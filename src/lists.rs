@@ -153,7 +153,7 @@ async fn update_one(
             "{url}: no filter rule in what it sent; the cached copy, if any, stays"
         ));
     }
-    write_atomically(&list_path, text.as_bytes())?;
+    write_file(&list_path, text.as_bytes())?;
     let meta = CachedMeta {
         url: url.to_owned(),
         etag,
@@ -162,15 +162,12 @@ async fn update_one(
         fetched_at: chrono::Utc::now().to_rfc3339(),
     };
     let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
-    write_atomically(&meta_path, &json)?;
+    write_file(&meta_path, &json)?;
     Ok(Updated::Downloaded { bytes: text.len() })
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    crate::atomic::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The lists in the cache folder (every `*.txt`), read and compiled; none when it does not exist.

@@ -94,9 +94,22 @@ enum Expanded {
     Folder(PathBuf),
 }
 
-fn parse_target(raw: &str) -> Result<Expanded, String> {
+/// Why a target is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TargetError {
+    #[error("empty target")]
+    Empty,
+    #[error("no such file: {0}")]
+    NoSuchFile(String),
+    #[error("not a URL or an .html file: {raw:?} ({why})")]
+    NotUrl { raw: String, why: String },
+    #[error("only http and https URLs are audited, not {scheme}: {raw}")]
+    Scheme { scheme: String, raw: String },
+}
+
+fn parse_target(raw: &str) -> Result<Expanded, TargetError> {
     if raw.is_empty() {
-        return Err("empty target".into());
+        return Err(TargetError::Empty);
     }
     let path = Path::new(raw);
     if path.is_dir() {
@@ -112,7 +125,7 @@ fn parse_target(raw: &str) -> Result<Expanded, String> {
         if !raw.contains("://")
             && (raw.starts_with('.') || raw.starts_with('/') || raw.contains('\\'))
         {
-            return Err(format!("no such file: {raw}"));
+            return Err(TargetError::NoSuchFile(raw.to_owned()));
         }
     }
     parse_url(raw).map(|url| {
@@ -124,23 +137,27 @@ fn parse_target(raw: &str) -> Result<Expanded, String> {
 }
 
 /// A URL as typed: no scheme means https; only http(s) is audited.
-pub fn parse_url(raw: &str) -> Result<Url, String> {
+pub fn parse_url(raw: &str) -> Result<Url, TargetError> {
+    let not_url = |why: &str| TargetError::NotUrl {
+        raw: raw.to_owned(),
+        why: why.to_owned(),
+    };
     if raw.chars().any(char::is_whitespace) {
-        return Err(format!("not a URL or an .html file: {raw:?}"));
+        return Err(not_url("it holds spaces"));
     }
     let with_scheme = if raw.contains("://") {
         raw.to_owned()
     } else {
         format!("https://{raw}")
     };
-    let url = Url::parse(&with_scheme)
-        .map_err(|e| format!("not a URL or an .html file: {raw:?} ({e})"))?;
+    let url = Url::parse(&with_scheme).map_err(|e| not_url(&e.to_string()))?;
     match url.scheme() {
         "http" | "https" => {}
         other => {
-            return Err(format!(
-                "only http and https URLs are audited, not {other}: {raw}"
-            ));
+            return Err(TargetError::Scheme {
+                scheme: other.to_owned(),
+                raw: raw.to_owned(),
+            });
         }
     }
     match url.host_str() {
@@ -153,9 +170,7 @@ pub fn parse_url(raw: &str) -> Result<Url, String> {
         {
             Ok(url)
         }
-        _ => Err(format!(
-            "not a URL or an .html file: {raw:?} (no host name)"
-        )),
+        _ => Err(not_url("no host name")),
     }
 }
 
@@ -229,7 +244,12 @@ mod tests {
 
     #[test]
     fn other_schemes_are_refused() {
-        assert!(parse_url("ftp://example.com/").unwrap_err().contains("ftp"));
+        assert!(
+            parse_url("ftp://example.com/")
+                .unwrap_err()
+                .to_string()
+                .contains("ftp")
+        );
         assert!(parse_url("file:///etc/passwd").is_err());
     }
 

@@ -234,8 +234,7 @@ pub fn rerender(
 pub fn merge_into(reports: &[PathBuf], output: &Path) -> anyhow::Result<String> {
     let report = merge(reports)?;
     let json = crate::report::json::render(&report)?;
-    crate::report::write_atomically(output, json.as_bytes())
-        .with_context(|| output.display().to_string())?;
+    crate::atomic::write(output, json.as_bytes()).with_context(|| output.display().to_string())?;
     Ok(format!(
         "merged {} page(s) into {}\n",
         report.pages.len(),

@@ -71,7 +71,7 @@ pub enum BaselineError {
 pub fn write(path: &Path, report: &Report) -> Result<(), BaselineError> {
     let json =
         serde_json::to_string_pretty(&from_report(report)).expect("a baseline serialises") + "\n";
-    super::write_atomically(path, json.as_bytes()).map_err(|source| BaselineError::Write {
+    crate::atomic::write(path, json.as_bytes()).map_err(|source| BaselineError::Write {
         path: path.to_path_buf(),
         source,
     })

@@ -10,7 +10,7 @@ pub fn render(report: &Report) -> Result<String, ReportError> {
 /// Streams the report to `path` through a temporary file, so it is never half-written.
 pub fn write(path: &std::path::Path, report: &Report) -> Result<(), ReportError> {
     use std::io::Write;
-    let tmp = path.with_extension("json.tmp");
+    let tmp = crate::atomic::temporary(path);
     let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
     serde_json::to_writer_pretty(&mut out, report)?;
     out.write_all(b"\n")?;

@@ -270,20 +270,11 @@ pub fn write_files(
             // The largest report: streamed to disk rather than built as one string in memory.
             json::write(&path, report)?;
         } else {
-            write_atomically(&path, render(*format, report, rules)?.as_bytes())?;
+            crate::atomic::write(&path, render(*format, report, rules)?.as_bytes())?;
         }
         written.push(path);
     }
     Ok(written)
-}
-
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Rules documentation anchor, used as SARIF `helpUri` and in HTML/Markdown links.

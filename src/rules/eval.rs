@@ -37,7 +37,8 @@ impl UrlIgnore {
 }
 
 /// A rule whose expression failed on a page: a defect in the rule, never a finding.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("rule {rule}: {message}")]
 pub struct EvalError {
     pub rule: String,
     pub message: String,
@@ -129,11 +130,16 @@ pub fn check_rule(
     facts: &Facts,
     url: &str,
     mode: Mode,
-) -> Result<Option<Finding>, String> {
+) -> Result<Option<Finding>, EvalError> {
     if !rule.modes.contains(&mode) {
         return Ok(None);
     }
-    fire(rule, profile, &bind(facts, url, mode, profile)?, facts)
+    bind(facts, url, mode, profile)
+        .and_then(|ctx| fire(rule, profile, &ctx, facts))
+        .map_err(|message| EvalError {
+            rule: rule.id.clone(),
+            message,
+        })
 }
 
 /// The CEL variables a rule sees: `banner`, `cookies`, `trackers`, `signals`, `render`, `page`, `profile`.

@@ -1,6 +1,6 @@
 //! Running the examples every rule file carries (`cookie-audit rules test`, `cargo test`).
 
-use super::eval::check_rule;
+use super::eval::{EvalError, check_rule};
 use super::load::{Example, Rule, RuleSet};
 use crate::facts::{Facts, Mode};
 use crate::knowledge::Knowledge;
@@ -9,12 +9,23 @@ use crate::page::{Page, SetCookie};
 
 const EXAMPLE_URL: &str = "https://www.example.com/";
 
+/// Why an example could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExampleError {
+    #[error("facts of example {example:?} {why}")]
+    Facts { example: String, why: String },
+    #[error("unknown profile {0}")]
+    UnknownProfile(String),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
 /// What one example did.
 pub struct ExampleRun<'r> {
     pub rule: &'r Rule,
     pub example: &'r Example,
     /// Whether the rule fired, or why it could not be evaluated.
-    pub fired: Result<bool, String>,
+    pub fired: Result<bool, ExampleError>,
     /// The facts the rule saw, for the report of a failure.
     pub facts: Facts,
 }
@@ -57,8 +68,10 @@ pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) 
     };
     let profile_id = example.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
     let fired = match knowledge.profiles.get(profile_id) {
-        Some(profile) => check_rule(rule, profile, &facts, &url, mode).map(|f| f.is_some()),
-        None => Err(format!("unknown profile {profile_id}")),
+        Some(profile) => check_rule(rule, profile, &facts, &url, mode)
+            .map(|f| f.is_some())
+            .map_err(ExampleError::from),
+        None => Err(ExampleError::UnknownProfile(profile_id.to_owned())),
     };
     ExampleRun {
         rule,
@@ -73,7 +86,11 @@ fn example_facts(
     url: &str,
     mode: Mode,
     knowledge: &Knowledge,
-) -> Result<Facts, String> {
+) -> Result<Facts, ExampleError> {
+    let bad = |why: String| ExampleError::Facts {
+        example: example.name.clone(),
+        why,
+    };
     let mut facts = match &example.html {
         Some(html) => {
             let page = Page {
@@ -97,20 +114,12 @@ fn example_facts(
         facts.render = Some(Default::default());
     }
     if let Some(overlay) = &example.facts {
-        let patch: serde_json::Value = serde_json::from_str(overlay).map_err(|e| {
-            format!(
-                "facts of example {:?} are not valid JSON: {e}",
-                example.name
-            )
-        })?;
-        let mut base = serde_json::to_value(&facts).map_err(|e| e.to_string())?;
+        let patch: serde_json::Value =
+            serde_json::from_str(overlay).map_err(|e| bad(format!("are not valid JSON: {e}")))?;
+        let mut base = serde_json::to_value(&facts).map_err(|e| bad(e.to_string()))?;
         merge(&mut base, patch);
-        facts = serde_json::from_value(base).map_err(|e| {
-            format!(
-                "facts of example {:?} do not fit the facts model: {e}",
-                example.name
-            )
-        })?;
+        facts = serde_json::from_value(base)
+            .map_err(|e| bad(format!("do not fit the facts model: {e}")))?;
         facts.finish();
     }
     Ok(facts)
