@@ -1,5 +1,5 @@
-//! `cookie-audit lists update|show`: the filter lists the field maintains, kept in the user's
-//! cache folder and used by every audit when present. Downloads are conditional (ETag,
+//! `cookie-audit lists update|show`: the filter lists and cookie databases the field maintains,
+//! kept in the user's cache folder and used by every audit when present. Downloads are conditional (ETag,
 //! Last-Modified), checked (a list must parse into rules) and written atomically: a failed update
 //! keeps the copy that was there.
 
@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::knowledge::cookie_db::CookieDatabase;
 use crate::knowledge::lists::{FilterList, ListError};
 
 /// The lists `lists update` fetches when none is named: (name, URL, licence).
-pub const DEFAULT_SOURCES: [(&str, &str, &str); 3] = [
+pub const DEFAULT_SOURCES: [(&str, &str, &str); 4] = [
     (
         "easylist-cookie",
         "https://secure.fanboy.co.nz/fanboy-cookiemonster.txt",
@@ -27,7 +28,22 @@ pub const DEFAULT_SOURCES: [(&str, &str, &str); 3] = [
         "https://easylist.to/easylist/easylist.txt",
         "GPL-3.0 or CC BY-SA 3.0 (the EasyList authors)",
     ),
+    (
+        "open-cookie-database",
+        "https://raw.githubusercontent.com/jkwakman/Open-Cookie-Database/master/open-cookie-database.csv",
+        "Apache-2.0 (the Open Cookie Database authors)",
+    ),
 ];
+
+/// Filter lists are kept as `NAME.txt`, cookie databases as `NAME.csv`.
+const EXTENSIONS: [&str; 2] = ["txt", "csv"];
+
+/// What the cache folder holds, read and compiled.
+#[derive(Default)]
+pub struct Cached {
+    pub filters: Vec<FilterList>,
+    pub cookies: Vec<CookieDatabase>,
+}
 
 /// What the cache remembers of a download, next to the list (`NAME.meta.json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -103,11 +119,11 @@ async fn update_one(
     url: &str,
 ) -> Result<Updated, String> {
     let meta_path = dir.join(format!("{name}.meta.json"));
-    let list_path = dir.join(format!("{name}.txt"));
+    let kept = |ext: &str| dir.join(format!("{name}.{ext}"));
     let cached: Option<CachedMeta> = std::fs::read(&meta_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .filter(|m: &CachedMeta| m.url == url && list_path.is_file());
+        .filter(|m: &CachedMeta| m.url == url && EXTENSIONS.iter().any(|ext| kept(ext).is_file()));
     let mut request = client.get(url);
     if let Some(meta) = &cached {
         if let Some(etag) = &meta.etag {
@@ -147,18 +163,25 @@ async fn update_one(
         .map_err(|e| format!("{url}: the download broke off: {e}"))?;
     // Integrity: what is kept must read as a list with rules, as an audit will read it.
     let text = String::from_utf8(body.to_vec()).map_err(|_| format!("{url}: not UTF-8 text"))?;
-    let list = FilterList::parse(&text, name);
-    if list.cosmetic.is_empty() && list.network.is_none() {
-        return Err(format!(
-            "{url}: no filter rule in what it sent; the cached copy, if any, stays"
-        ));
-    }
-    write_file(&list_path, text.as_bytes())?;
+    let (sha256, ext) = if CookieDatabase::recognises(&text) {
+        let db = CookieDatabase::parse(&text, name)
+            .map_err(|e| format!("{url}: {e}; the cached copy, if any, stays"))?;
+        (db.info.sha256, "csv")
+    } else {
+        let list = FilterList::parse(&text, name);
+        if list.cosmetic.is_empty() && list.network.is_none() {
+            return Err(format!(
+                "{url}: no filter rule in what it sent; the cached copy, if any, stays"
+            ));
+        }
+        (list.info.sha256, "txt")
+    };
+    write_file(&kept(ext), text.as_bytes())?;
     let meta = CachedMeta {
         url: url.to_owned(),
         etag,
         last_modified,
-        sha256: list.info.sha256,
+        sha256,
         fetched_at: chrono::Utc::now().to_rfc3339(),
     };
     let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
@@ -170,31 +193,36 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     crate::atomic::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// The lists in the cache folder (every `*.txt`), read and compiled; none when it does not exist.
-pub fn cached(dir: &Path) -> Result<Vec<FilterList>, ListError> {
+/// The lists in the cache folder (`*.txt` filter lists, `*.csv` cookie databases), read and
+/// compiled; none when it does not exist.
+pub fn cached(dir: &Path) -> Result<Cached, ListError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(Vec::new());
+        return Ok(Cached::default());
     };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
-    paths.iter().map(|p| FilterList::read(p)).collect()
+    let mut cached = Cached::default();
+    for path in paths {
+        match path.extension().and_then(|x| x.to_str()) {
+            Some("txt") => cached.filters.push(FilterList::read(&path)?),
+            Some("csv") => cached.cookies.push(CookieDatabase::read(&path)?),
+            _ => {}
+        }
+    }
+    Ok(cached)
 }
 
 /// `lists show`: one line a cached list.
 pub fn show(dir: &Path) -> Result<String, ListError> {
-    let lists = cached(dir)?;
-    if lists.is_empty() {
+    let Cached { filters, cookies } = cached(dir)?;
+    if filters.is_empty() && cookies.is_empty() {
         return Ok(format!(
             "no list in {}; run `cookie-audit lists update`\n",
             dir.display()
         ));
     }
     let mut out = format!("{}\n", dir.display());
-    for l in lists {
+    for l in filters {
         out.push_str(&format!(
             "  {}  version {}  sha256 {}  {} banner selectors{}\n",
             l.info.name,
@@ -206,6 +234,14 @@ pub fn show(dir: &Path) -> Result<String, ListError> {
             } else {
                 ""
             }
+        ));
+    }
+    for db in cookies {
+        out.push_str(&format!(
+            "  {}  sha256 {}  {} cookie names\n",
+            db.info.name,
+            &db.info.sha256[..16],
+            db.len()
         ));
     }
     Ok(out)

@@ -11,11 +11,15 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use cookie_audit::facts::Coverage;
+use cookie_audit::facts::{Category, Coverage};
+use cookie_audit::knowledge::cookie_db::CookieDatabase;
 use cookie_audit::knowledge::lists::FilterList;
 use cookie_audit::lists::{Updated, cached, update};
-use cookie_audit::page::Page;
+use cookie_audit::page::{Page, SetCookie};
 use cookie_audit::pipeline;
+
+const COOKIE_DATABASE: &str = "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n\
+    1,Shopware,Security,xsrf_shop,,\"Protects forms, as usual\",session,Shopware,,0\n";
 
 const PRIVACY_LIST: &str = "[Adblock Plus 2.0]\n! Title: EasyPrivacy (test copy)\n! Version: 202612070900\n\
 ||stats.example-metrics.net^$third-party\n||collect.example-insights.io^\n";
@@ -38,6 +42,10 @@ async fn list_server(downloads: Arc<AtomicUsize>) -> String {
                     ([(header::ETAG, "\"v1\"")], PRIVACY_LIST).into_response()
                 }
             }),
+        )
+        .route(
+            "/open-cookie-database.csv",
+            get(|| async { COOKIE_DATABASE }),
         )
         .route(
             "/not-a-list.txt",
@@ -69,10 +77,27 @@ async fn update_downloads_once_then_asks_whether_the_list_changed() {
         "the second run must be conditional"
     );
 
-    let lists = cached(dir.path()).unwrap();
+    let lists = cached(dir.path()).unwrap().filters;
     assert_eq!(lists.len(), 1);
     assert_eq!(lists[0].info.name, "EasyPrivacy (test copy)");
     assert_eq!(lists[0].info.version.as_deref(), Some("202612070900"));
+}
+
+#[tokio::test]
+async fn a_cookie_database_is_cached_as_one_and_read_back() {
+    let base = list_server(Arc::new(AtomicUsize::new(0))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sources = vec![("ocd".to_owned(), format!("{base}/open-cookie-database.csv"))];
+    let outcome = update(dir.path(), &sources).await;
+    assert!(
+        matches!(outcome[0].1, Updated::Downloaded { .. }),
+        "{outcome:?}"
+    );
+    let cached = cached(dir.path()).unwrap();
+    assert!(cached.filters.is_empty());
+    let db = &cached.cookies[0];
+    assert_eq!(db.info.name, "ocd");
+    assert_eq!(db.classify("xsrf_shop").unwrap().vendor, "Shopware");
 }
 
 #[tokio::test]
@@ -171,5 +196,77 @@ fn the_shared_easyprivacy_domains_list_loads_as_request_rules() {
         network
             .rule_for("https://2cnt.net/j0=x", "https://www.example.com/", "image")
             .is_some()
+    );
+}
+
+#[test]
+fn the_open_cookie_database_names_cookies_the_catalogue_does_not_know() {
+    let path = common::fixtures().join("../../../shared/lists/open-cookie-database.csv");
+    let db = CookieDatabase::read(Path::new(&path)).expect("the Open Cookie Database reads");
+    assert!(db.len() > 2000, "{} names", db.len());
+    let mut loaded = pipeline::load(None, "eu").unwrap();
+    // `_hjSessionUser_<id>` is Hotjar's; `ACLK_DATA` Google AdSense's; an unknown name stays unknown.
+    let page = Page {
+        set_cookies: [
+            "ACLK_DATA=1; Domain=.example.com; Max-Age=31536000",
+            "_hjSessionUser_123=x; Max-Age=100",
+            "zz_own_flag=1",
+        ]
+        .iter()
+        .map(|h| SetCookie {
+            header: (*h).into(),
+            url: "https://www.example.com/".into(),
+        })
+        .collect(),
+        ..Page::from_html(
+            "p",
+            "https://www.example.com/",
+            "<html><body><p>Hello</p></body></html>".into(),
+        )
+    };
+    let (before, _) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
+    let by_name = |r: &cookie_audit::report::PageReport, n: &str| {
+        r.facts
+            .cookies
+            .iter()
+            .find(|c| c.name == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        by_name(&before, "_hjSessionUser_123")
+            .classified_by
+            .as_deref(),
+        Some("catalogue")
+    );
+    let unknown_before = by_name(&before, "ACLK_DATA");
+    assert_eq!(
+        unknown_before.category,
+        Category::Unknown,
+        "the test needs a name the catalogue lacks"
+    );
+
+    loaded.knowledge.cookies.add_database(db);
+    let (after, _) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
+    let muid = by_name(&after, "ACLK_DATA");
+    assert_eq!(muid.category, Category::Advertising);
+    assert_eq!(
+        muid.classified_by.as_deref(),
+        Some("list:open-cookie-database")
+    );
+    assert!(muid.needs_consent);
+    // The catalogue still wins where both know a name.
+    assert_eq!(
+        by_name(&after, "_hjSessionUser_123")
+            .classified_by
+            .as_deref(),
+        Some("catalogue")
+    );
+    assert_eq!(by_name(&after, "zz_own_flag").category, Category::Unknown);
+    assert!(
+        after
+            .findings
+            .iter()
+            .any(|f| f.rule == "cookie-before-consent" && f.message.contains("ACLK_DATA"))
     );
 }

@@ -54,6 +54,10 @@ pub struct AuditSettings {
     /// rules name consent banners; repeatable.
     #[arg(long, value_name = "FILE", env = "COOKIE_AUDIT_FILTER_LIST")]
     pub filter_list: Vec<PathBuf>,
+    /// A cookie database in the Open Cookie Database's CSV layout, consulted for cookie names the
+    /// embedded catalogue does not know; repeatable.
+    #[arg(long, value_name = "FILE", env = "COOKIE_AUDIT_COOKIE_LIST")]
+    pub cookie_list: Vec<PathBuf>,
     /// Output formats, comma-separated [default: table,json].
     #[arg(long, value_delimiter = ',', value_parser = format_parser(), env = "COOKIE_AUDIT_FORMAT")]
     pub format: Vec<Format>,
@@ -276,6 +280,7 @@ impl AuditSettings {
             profile: self.profile.unwrap_or(defaults.profile),
             knowledge_dir: self.knowledge,
             filter_lists: self.filter_list,
+            cookie_lists: self.cookie_list,
             cached_lists: true,
             formats: if self.format.is_empty() {
                 defaults.formats

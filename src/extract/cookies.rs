@@ -93,6 +93,7 @@ pub fn classify(
         vendor: known.map(|k| k.vendor.clone()),
         kind: known.and_then(|k| k.kind),
         exemptable: known.is_some_and(|k| k.exemptable),
+        classified_by: known.map(|k| k.source.clone()),
         needs_consent: false,
         session_replay: false,
         name: raw.name,

@@ -37,6 +37,9 @@ pub struct Cookie {
     pub needs_consent: bool,
     /// A session-recording tool's cookie.
     pub session_replay: bool,
+    /// What classified it: `catalogue`, or `list:NAME` for a cookie database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classified_by: Option<String>,
     pub third_party: bool,
     pub before_consent: bool,
 }

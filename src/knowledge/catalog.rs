@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use regex::Regex;
 use serde::Deserialize;
 
+use super::cookie_db::CookieDatabase;
 use super::{KnowledgeError, Source, Sources, parse};
 use crate::facts::{Category, CookieKind};
 
@@ -41,10 +42,15 @@ pub struct KnownCookie {
     pub category: Category,
     pub kind: Option<CookieKind>,
     pub exemptable: bool,
+    /// Where it is known from: `catalogue`, or `list:NAME` for a cookie database.
+    pub source: String,
 }
 
 pub struct CookieCatalog {
     entries: Vec<(NameMatch, KnownCookie)>,
+    /// Cookie databases (`--cookie-list`, `lists update`), asked only when the catalogue does
+    /// not know a name.
+    databases: Vec<CookieDatabase>,
 }
 
 impl CookieCatalog {
@@ -60,18 +66,32 @@ impl CookieCatalog {
             NameMatch::Prefix(p) => (1, usize::MAX - p.len()),
             NameMatch::Pattern(_) => (2, 0),
         });
-        Ok(CookieCatalog { entries })
+        Ok(CookieCatalog {
+            entries,
+            databases: Vec::new(),
+        })
+    }
+
+    pub fn add_database(&mut self, db: CookieDatabase) {
+        self.databases.push(db);
+    }
+
+    pub fn databases(&self) -> impl Iterator<Item = &CookieDatabase> {
+        self.databases.iter()
     }
 
     pub fn classify(&self, name: &str) -> Option<&KnownCookie> {
-        self.entries.iter().find_map(|(m, known)| {
-            let hit = match m {
-                NameMatch::Exact(n) => n == name,
-                NameMatch::Prefix(p) => name.starts_with(p.as_str()),
-                NameMatch::Pattern(r) => r.is_match(name),
-            };
-            hit.then_some(known)
-        })
+        self.entries
+            .iter()
+            .find_map(|(m, known)| {
+                let hit = match m {
+                    NameMatch::Exact(n) => n == name,
+                    NameMatch::Prefix(p) => name.starts_with(p.as_str()),
+                    NameMatch::Pattern(r) => r.is_match(name),
+                };
+                hit.then_some(known)
+            })
+            .or_else(|| self.databases.iter().find_map(|db| db.classify(name)))
     }
 }
 
@@ -109,6 +129,7 @@ fn load_file(
                 category: e.category,
                 kind: e.kind,
                 exemptable: e.exemptable,
+                source: "catalogue".into(),
             },
         ));
     }

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod cmp;
+pub mod cookie_db;
 pub mod cosmetic;
 pub mod lexicon;
 pub mod lists;

@@ -22,7 +22,8 @@ pub use options::RunOptions;
 
 use crate::facts::Mode;
 use crate::fetch::http::HttpFetcher;
-use crate::knowledge::lists::{FilterList, ListError};
+use crate::knowledge::cookie_db::CookieDatabase;
+use crate::knowledge::lists::{FilterList, ListError, ListInfo};
 use crate::knowledge::{Knowledge, KnowledgeError};
 use crate::page::{ErrorKind, PageError};
 use crate::report::{PageReport, Report, SCHEMA, Tool};
@@ -102,8 +103,7 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
         mut engine,
         rules_version,
     } = load(options.knowledge_dir.as_deref(), &options.profile)?;
-    add_filter_lists(&mut knowledge, &options)?;
-    let lists = knowledge.lists.iter().map(|l| l.info.clone()).collect();
+    let lists = add_lists(&mut knowledge, &options)?;
     select_rules(&mut engine, &options)?;
 
     let http = Arc::new(HttpFetcher::new(options.fetch.clone())?);
@@ -193,17 +193,26 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     })
 }
 
-/// The lists `lists update` keeps, then those named in the options.
-fn add_filter_lists(knowledge: &mut Knowledge, options: &RunOptions) -> Result<(), SetupError> {
+/// The lists `lists update` keeps, then those named in the options; the report names them all.
+fn add_lists(knowledge: &mut Knowledge, options: &RunOptions) -> Result<Vec<ListInfo>, SetupError> {
     if options.cached_lists
         && let Some(dir) = crate::lists::default_dir()
     {
-        knowledge.lists.extend(crate::lists::cached(&dir)?);
+        let cached = crate::lists::cached(&dir)?;
+        knowledge.lists.extend(cached.filters);
+        for db in cached.cookies {
+            knowledge.cookies.add_database(db);
+        }
     }
     for path in &options.filter_lists {
         knowledge.lists.push(FilterList::read(path)?);
     }
-    Ok(())
+    for path in &options.cookie_lists {
+        knowledge.cookies.add_database(CookieDatabase::read(path)?);
+    }
+    let filters = knowledge.lists.iter().map(|l| l.info.clone());
+    let databases = knowledge.cookies.databases().map(|db| db.info.clone());
+    Ok(filters.chain(databases).collect())
 }
 
 fn select_rules(engine: &mut Engine, options: &RunOptions) -> Result<(), SetupError> {

@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub knowledge_dir: Option<PathBuf>,
     /// Filter lists in Adblock Plus syntax, on top of the cached ones.
     pub filter_lists: Vec<PathBuf>,
+    /// Cookie databases in the Open Cookie Database's CSV layout, on top of the cached ones.
+    pub cookie_lists: Vec<PathBuf>,
     /// Read the lists `cookie-audit lists update` cached (off in tests that must not see them).
     pub cached_lists: bool,
     pub formats: Vec<Format>,
@@ -79,6 +81,7 @@ impl Default for RunOptions {
             profile: DEFAULT_PROFILE.into(),
             knowledge_dir: None,
             filter_lists: Vec::new(),
+            cookie_lists: Vec::new(),
             cached_lists: true,
             formats: vec![Format::Table, Format::Json],
             output: PathBuf::from("reports"),
