@@ -47,6 +47,7 @@ fn interaction(choice: &ChoiceObservation, facts: Folding<'_>) -> Interaction {
         trackers::push_request(&mut trackers_after, facts.knowledge, facts.page_url, url);
     }
 
+    trackers::mark_third_party(&mut trackers_after, facts.host);
     Interaction {
         choice: choice.choice,
         clicks: choice.clicks.as_ref().ok().copied(),

@@ -125,6 +125,7 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
         };
         browser::fold(seen, folding, &mut cookies, &mut trackers)
     });
+    trackers::mark_third_party(&mut trackers, &page_host);
     let mut facts = Facts {
         page_language,
         language,
@@ -283,20 +284,21 @@ pub fn error_coverage(error: &PageError) -> Coverage {
     }
 }
 
-/// Interstitials of bot-protection services: the real page was withheld. Cloudflare's script
-/// path also appears in ordinary pages (its JavaScript detections inject it), so it counts only
-/// in a page with almost nothing else in it.
+/// Interstitials of bot-protection services: the real page was withheld. Cloudflare's and
+/// Imperva's (Incapsula) script paths also appear in ordinary pages (their JavaScript detections
+/// are injected everywhere), so they count only in a page with almost nothing else in it.
 pub fn is_bot_challenge(html: &str) -> bool {
-    const INTERSTITIALS: [&str; 5] = [
+    const INTERSTITIALS: [&str; 4] = [
         "cf-browser-verification",
         "captcha-delivery.com",
         "px-captcha",
         "Pardon Our Interruption",
-        "_Incapsula_Resource",
     ];
-    const INJECTED: [&str; 2] = [
+    // Scripts these services inject into every page they protect, challenge or not.
+    const INJECTED: [&str; 3] = [
         "challenges.cloudflare.com/cdn-cgi/challenge-platform",
         "/cdn-cgi/challenge-platform/",
+        "/_Incapsula_Resource?",
     ];
     /// A challenge page is a few kilobytes; an article that carries the injected script is not.
     const INTERSTITIAL_BYTES: usize = 40_000;
@@ -367,6 +369,13 @@ mod tests {
             "<p>Le texte de l'article, long comme un article de presse.</p>".repeat(800)
         );
         assert!(!is_bot_challenge(&article));
+        let imperva = r#"<script async type="text/javascript" src="/_Incapsula_Resource?SWJIYLWA=719d34d31c8e&ns=1&cb=88693"></script></body></html>"#;
+        assert!(!is_bot_challenge(
+            &article.replace("</body></html>", imperva)
+        ));
+        assert!(is_bot_challenge(&format!(
+            "<html><head><meta name=\"robots\" content=\"noindex\"></head><body><iframe src=\"/_Incapsula_Resource?CWUDNSAI=9\">Request unsuccessful.</iframe>{imperva}"
+        )));
         assert!(is_bot_challenge(
             "<html><head><title>Just a moment...</title></head></html>"
         ));

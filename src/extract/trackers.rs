@@ -76,8 +76,9 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
             continue;
         }
         let executes = name != "script" || script_executes(v.attr("type"));
-        // Only the type decides: a browser runs no `text/plain` script, whatever CMP marks it.
-        let held_back = !executes;
+        // Only the type decides: a browser runs no `text/plain` script, whatever CMP marks it. An
+        // iframe with `srcdoc` shows that document, not its `src` (click-to-load players).
+        let held_back = !executes || (name == "iframe" && v.attr("srcdoc").is_some());
         let element = match name {
             "script" => TrackerElement::Script,
             "iframe" | "embed" | "object" => TrackerElement::Iframe,
@@ -171,13 +172,45 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
     Scan { trackers, signals }
 }
 
+/// The JavaScript MIME types a browser runs (HTML Living Standard, "JavaScript MIME type"); any
+/// other type (`text/plain`, `didomi/javascript`, `javascript/blocked`) is how CMPs hold a tag back.
+const JAVASCRIPT_TYPES: [&str; 16] = [
+    "application/ecmascript",
+    "application/javascript",
+    "application/x-ecmascript",
+    "application/x-javascript",
+    "text/ecmascript",
+    "text/javascript",
+    "text/javascript1.0",
+    "text/javascript1.1",
+    "text/javascript1.2",
+    "text/javascript1.3",
+    "text/javascript1.4",
+    "text/javascript1.5",
+    "text/jscript",
+    "text/livescript",
+    "text/x-ecmascript",
+    "text/x-javascript",
+];
+
 fn script_executes(type_attr: Option<&str>) -> bool {
-    match type_attr.map(|t| t.trim().to_ascii_lowercase()) {
-        None => true,
-        Some(t) => {
-            t.is_empty() || t == "module" || t.contains("javascript") || t.contains("ecmascript")
-        }
-    }
+    let Some(t) = type_attr else {
+        return true;
+    };
+    // The MIME type's essence: parameters (`; charset=utf-8`) do not change it.
+    let essence = t
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    // Cloudflare's Rocket Loader types every script `<hex>-text/javascript` and runs them all
+    // itself, deferred: that is not consent gating.
+    let essence = match essence.split_once('-') {
+        Some((hex, rest)) if hex.len() >= 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => rest,
+        _ => essence.as_str(),
+    };
+    essence.is_empty() || essence == "module" || JAVASCRIPT_TYPES.contains(&essence)
 }
 
 fn push_url(
@@ -222,6 +255,7 @@ fn push_url(
                 needs_consent: false,
                 exemptable: false,
                 session_replay: false,
+                third_party: false,
                 source: Some(format!(
                     "list:{}@{}",
                     list.info.name,
@@ -234,6 +268,14 @@ fn push_url(
             });
             return;
         }
+    }
+}
+
+/// Marks the trackers whose registrable domain is not the page's.
+pub fn mark_third_party(trackers: &mut [Tracker], page_host: &str) {
+    let page = super::cookies::registrable(page_host);
+    for t in trackers {
+        t.third_party = !t.host.is_empty() && super::cookies::registrable(&t.host) != page;
     }
 }
 
@@ -284,6 +326,7 @@ fn tracker(
         needs_consent: false,
         exemptable: known.exemptable,
         session_replay: known.session_replay,
+        third_party: false,
         source: Some("catalogue".into()),
         rule: None,
     }
@@ -339,5 +382,35 @@ pub fn push_request(
             TrackerElement::Request,
             false,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_executes;
+
+    #[test]
+    fn only_javascript_types_run() {
+        for runs in [
+            None,
+            Some(""),
+            Some("text/javascript"),
+            Some("Text/JavaScript; charset=utf-8"),
+            Some("module"),
+            Some("application/x-javascript"),
+            Some("17ca411b4f98d55bb0e99e82-text/javascript"),
+        ] {
+            assert!(script_executes(runs), "{runs:?}");
+        }
+        for held in [
+            "text/plain",
+            "didomi/javascript",
+            "javascript/blocked",
+            "text/x-cookieconsent",
+            "application/ld+json",
+            "lazy",
+        ] {
+            assert!(!script_executes(Some(held)), "{held}");
+        }
     }
 }

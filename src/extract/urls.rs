@@ -58,10 +58,13 @@ pub fn resolve(base: Option<&Url>, raw: &str) -> Option<Url> {
     }
 }
 
-/// A URL written as a string in code: absolute or protocol-relative, after a quote.
+/// A URL written as a string in code: absolute or protocol-relative, after a quote, or after a
+/// scheme built apart (`l + '://tr.hit.gemius.pl/xgemius.js'`).
 static URL_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"["'`]((?:https?:)?//(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?(?:/[^\s"'`<>\\]*)?)"#)
-        .expect("static regex")
+    Regex::new(
+        r#"["'`]((?:https?:|:)?//(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?(?:/[^\s"'`<>\\]*)?)"#,
+    )
+    .expect("static regex")
 });
 /// A host split from its scheme, as loaders write it: `'//www.' + 'host.com/x.js'` or
 /// `(secure ? 'https://ssl' : 'http://www') + '.google-analytics.com/ga.js'`.
@@ -112,9 +115,13 @@ pub fn in_code(code: &str) -> Vec<CodeUrl> {
         .collect();
     let near = |marks: &[usize], at: usize| marks.iter().any(|&l| l.abs_diff(at) <= LOAD_REACH);
     let mut found: Vec<CodeUrl> = Vec::new();
-    let literals = URL_LITERAL
-        .captures_iter(code)
-        .map(|c| (c.get(1).map_or(0, |m| m.start()), c[1].to_owned()));
+    let literals = URL_LITERAL.captures_iter(code).map(|c| {
+        let url = &c[1];
+        (
+            c.get(1).map_or(0, |m| m.start()),
+            url.strip_prefix(':').unwrap_or(url).to_owned(),
+        )
+    });
     let tails = HOST_TAIL
         .captures_iter(code)
         .map(|c| (c.get(1).map_or(0, |m| m.start()), format!("//{}", &c[1])));
@@ -171,6 +178,8 @@ mod tests {
         assert_eq!(urls(ga), ["https://www.google-analytics.com/analytics.js"]);
         let legacy = "var ga = document.createElement('script'); ga.src = ('https:' == document.location.protocol ? 'https://ssl' : 'http://www') + '.google-analytics.com/ga.js';";
         assert_eq!(urls(legacy), ["//google-analytics.com/ga.js"]);
+        let gemius = "l='http'+((location.protocol=='https:')?'s':''); gt.src=l+'://gapl.hit.gemius.pl/xgemius.js'; s.parentNode.insertBefore(gt,s);";
+        assert_eq!(urls(gemius), ["//gapl.hit.gemius.pl/xgemius.js"]);
         let split = "s.src = '//www.' + 'addthis.com/js/300/addthis_widget.js'; document.body.appendChild(s);";
         assert!(urls(split).contains(&"//addthis.com/js/300/addthis_widget.js".to_owned()));
         let json = r#"{"sdk":"https:\/\/connect.facebook.net\/en_US\/sdk.js"}"#;

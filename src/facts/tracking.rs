@@ -117,6 +117,9 @@ pub struct Tracker {
     pub exemptable: bool,
     /// Records sessions for replay.
     pub session_replay: bool,
+    /// Its registrable domain is not the page's (a first-party host may still track: CNAME
+    /// cloaking, self-hosted analytics).
+    pub third_party: bool,
     /// What classified it: `catalogue`, or `list:NAME@VERSION` for a filter list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,

@@ -262,7 +262,8 @@ impl Split {
             .trackers
             .iter()
             .filter(|t| !t.gated && !t.exempt && (t.category.needs_consent() || t.tag_manager))
-            .filter(|t| !t.host.is_empty())
+            // The labels list third-party hosts only.
+            .filter(|t| t.third_party)
             .map(|t| registrable(&t.host))
             .collect();
         self.trackers.tp += expected.intersection(&got).count();
@@ -275,9 +276,18 @@ impl Split {
                 "{name}: trackers missed {missed:?}, extra {extra:?}"
             ));
         }
-        let finding = fired(report, "tracker-before-consent");
+        // Embedded players and social iframes have their own rule.
+        let finding =
+            fired(report, "tracker-before-consent") || fired(report, "social-embed-before-consent");
         self.tracker_finding
             .add(finding == label.needs_tracker_finding());
+        if finding != label.needs_tracker_finding() {
+            self.misses.push(format!(
+                "{name}: tracker-before-consent {}, expected {}",
+                finding,
+                label.needs_tracker_finding()
+            ));
+        }
 
         if fired(report, "banner-missing") {
             self.banner_missing_fired += 1;
@@ -421,20 +431,20 @@ async fn real_pages() {
             "tracker-before-consent right".to_owned(),
             tune.tracker_finding.ratio(),
             FIELD,
-            0.93,
+            0.94,
         ),
     ];
     // (field, its scores, targets and floors for precision and recall)
     for (what, pr, targets, floors) in [
         ("banner", tune.banner, BANNER, BANNER),
         ("CMP", tune.cmp, FIELDS, (0.93, 0.92)),
-        ("needs-render", tune.needs_render, FIELDS, (0.93, 0.92)),
+        ("needs-render", tune.needs_render, FIELDS, (0.94, 0.94)),
         ("first-layer accept", tune.accept, FIELDS, FIELDS),
         ("first-layer reject", tune.reject, FIELDS, (FIELD, 0.66)),
         ("first-layer settings", tune.settings, FIELDS, FIELDS),
         ("implied consent", tune.implied, FIELDS, FIELDS),
         ("policy link", tune.policy_link, FIELDS, (0.93, 0.88)),
-        ("tracker hosts", tune.trackers, TRACKERS, (0.85, 0.77)),
+        ("tracker hosts", tune.trackers, TRACKERS, (0.88, 0.80)),
     ] {
         checks.push((
             format!("{what} precision"),
