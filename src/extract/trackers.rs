@@ -143,6 +143,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
         }
     }
 
+    hold_back_configured_libraries(&mut trackers);
     // Consent Mode with every storage denied by default holds Google's tags back.
     if consent_mode
         .as_ref()
@@ -291,6 +292,25 @@ fn request_type(element: TrackerElement) -> &'static str {
 
 /// A tracker started by an inline snippet, under the host it contacts. A host already seen (the
 /// snippet's own URL, or a tag) is not listed again.
+/// A snippet that only configures a library (`gtag('config', ...)`) loads nothing when every
+/// tag that loads the library from its host is held back: it waits with them.
+fn hold_back_configured_libraries(trackers: &mut [Tracker]) {
+    let held: Vec<(String, bool)> = trackers
+        .iter()
+        .filter(|t| !t.url.starts_with("inline:") && !t.host.is_empty())
+        .map(|t| (t.host.clone(), t.gated))
+        .collect();
+    for t in trackers
+        .iter_mut()
+        .filter(|t| t.url.starts_with("inline:") && !t.gated)
+    {
+        let mut loaders = held.iter().filter(|(host, _)| *host == t.host).peekable();
+        if loaders.peek().is_some() && loaders.all(|(_, gated)| *gated) {
+            t.gated = true;
+        }
+    }
+}
+
 fn push_inline(trackers: &mut Vec<Tracker>, snippet: &InlineSnippet, gated: bool) {
     let known = &snippet.known;
     let url = format!("inline:{}", known.vendor);
@@ -387,7 +407,31 @@ pub fn push_request(
 
 #[cfg(test)]
 mod tests {
-    use super::script_executes;
+    use super::*;
+
+    #[test]
+    fn a_config_call_waits_with_the_library_it_configures() {
+        let knowledge = Knowledge::embedded();
+        let page = Url::parse("https://www.example.com/").ok();
+        let scan_of = |html: &str| scan(&Html::parse_document(html), page.as_ref(), &knowledge);
+        let config = "<script>window.dataLayer=[];function gtag(){dataLayer.push(arguments)}gtag('js',new Date());gtag('config','G-ABC123');</script>";
+        let held = scan_of(&format!(
+            r#"<script type="text/plain" data-cookieconsent="statistics" src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>{config}"#
+        ));
+        assert!(
+            !held.trackers.is_empty() && held.trackers.iter().all(|t| t.gated),
+            "{:?}",
+            held.trackers
+        );
+        let live = scan_of(&format!(
+            r#"<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>{config}"#
+        ));
+        assert!(
+            live.trackers.iter().all(|t| !t.gated),
+            "{:?}",
+            live.trackers
+        );
+    }
 
     #[test]
     fn only_javascript_types_run() {
