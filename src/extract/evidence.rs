@@ -5,13 +5,14 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::{Html, Selector};
+use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 use super::candidate::acts_in_place;
 use super::controls::{CONTROLS, control_label};
+use super::trackers::Scan;
 use super::urls::resolve;
-use crate::facts::{ConsentEvidence, ConsentSignals, EvidenceKind, Markup};
+use crate::facts::{ConsentEvidence, EvidenceKind, Markup};
 use crate::knowledge::Knowledge;
 use crate::knowledge::cmp::{Cmp, MarkerKind};
 use crate::knowledge::lexicon::PhraseKind;
@@ -25,7 +26,8 @@ static SCRIPTED_CONTROLS: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(r#"a[href^="javascript:"], [onclick]"#).expect("static selector")
 });
 /// A script whose file name says it is a consent library, when no signature names the vendor:
-/// cookie-consent, cookie_notice, consent-manager... or a file named after a "cmp".
+/// cookie-consent, cookie_notice, consent-manager... or a file named after a "cmp". Not "gdpr":
+/// plugins name their form checkboxes so (`um-gdpr.min.js`).
 static CONSENT_FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)/([^/?#]*(cookie[-_.]?(consent|notice|banner|bar|law|policy|compliance|info|hinweis|warning)|consent[-_.]?(manager|banner|mode))[^/?#]*|(cmp|consent)([-_.][^/?#]*)?)\.js$")
         .expect("static regex")
@@ -108,16 +110,19 @@ pub fn gather<'k>(
     doc: &Html,
     base: Option<&Url>,
     knowledge: &'k Knowledge,
-    signals: &ConsentSignals,
+    scan: &Scan,
 ) -> Gathered<'k> {
+    let signals = &scan.signals;
     let mut g = Gathered::default();
     let cmps = &knowledge.cmps;
     for el in doc.select(&TAGS) {
         let v = el.value();
         let hint = v.name() == "link";
+        // A link without `rel` is inert, but it names what the page was built with (pages saved
+        // by some tools lose their `rel` attributes); one with another `rel` is a mere reference.
         if hint
-            && !v.attr("rel").is_some_and(|r| {
-                r.split_ascii_whitespace().any(|r| {
+            && v.attr("rel").is_some_and(|r| {
+                !r.split_ascii_whitespace().any(|r| {
                     matches!(
                         r.to_ascii_lowercase().as_str(),
                         "preconnect"
@@ -137,7 +142,10 @@ pub fn gather<'k>(
             .or_else(|| v.attr("href"))
             .and_then(|src| resolve(base, src))
         {
-            if let Some(cmp) = cmps.iter().find(|c| c.owns_script(&url)) {
+            if let Some(cmp) = cmps
+                .iter()
+                .find(|c| c.owns_script(&url) || hint && c.owns_connection(&url))
+            {
                 let how = if hint { "link" } else { v.name() };
                 g.add(
                     EvidenceKind::CmpScript,
@@ -216,6 +224,16 @@ pub fn gather<'k>(
             );
         }
     }
+    // Inline code that loads a CMP's script (a preload or a script element it creates).
+    for url in scan.code_urls.iter().filter_map(|u| resolve(base, u)) {
+        if let Some(cmp) = cmps.iter().find(|c| c.owns_script(&url)) {
+            g.add(
+                EvidenceKind::CmpScript,
+                format!("{} loaded by inline code: {url}", cmp.name),
+            );
+            g.name(cmp, Strength::Script);
+        }
+    }
     for el in doc.select(&SCRIPTED_CONTROLS) {
         let v = el.value();
         let code = [v.attr("href"), v.attr("onclick")]
@@ -291,13 +309,23 @@ pub fn gather<'k>(
     g
 }
 
-/// A control that acts in place and whose short label speaks of cookie or consent settings
+/// A control whose class or id says it opens the consent manager (`atm-cmp-link`, `open-cmp`):
+/// its `href` is only a fallback the manager's script replaces.
+fn names_a_cmp(control: ElementRef<'_>) -> bool {
+    let v = control.value();
+    v.id().into_iter().chain(v.classes()).any(|name| {
+        name.split(['-', '_'])
+            .any(|part| part.eq_ignore_ascii_case("cmp"))
+    })
+}
+
+/// A control that acts in place (or names a CMP) and whose short label speaks of cookie or consent settings
 /// ("Cookie settings", "Gestion des cookies", "Odvolat souhlas"): sites put one in the footer to
 /// reopen their consent manager, so one exists even when its banner is not in the page.
 fn reopening_control(doc: &Html, knowledge: &Knowledge) -> Option<String> {
     let lexicons = knowledge.lexicons.all();
     doc.select(&CONTROLS)
-        .filter(|c| acts_in_place(*c))
+        .filter(|c| acts_in_place(*c) || names_a_cmp(*c))
         .map(control_label)
         .filter(|label| label.len() <= MAX_REOPEN_LABEL)
         .find(|label| {
@@ -352,7 +380,7 @@ fn is_app_data(v: &scraper::node::Element) -> bool {
 }
 
 /// An element's name and attributes, as evidence.
-fn opening(el: scraper::ElementRef<'_>) -> String {
+fn opening(el: ElementRef<'_>) -> String {
     let v = el.value();
     let mut out = v.name().to_owned();
     for (k, val) in v.attrs().filter(|(k, _)| *k != "src").take(4) {
@@ -371,7 +399,7 @@ mod tests {
         let doc = Html::parse_document(html);
         let base = Url::parse("https://www.example.de/").unwrap();
         let scan = super::super::trackers::scan(&doc, Some(&base), &knowledge);
-        let g = gather(&doc, Some(&base), &knowledge, &scan.signals);
+        let g = gather(&doc, Some(&base), &knowledge, &scan);
         (g.evidence, g.cmp.map(|c| c.id.clone()))
     }
 
@@ -391,6 +419,41 @@ mod tests {
         );
         assert_eq!(cmp.as_deref(), Some("didomi"));
         assert!(evidence.iter().any(|e| e.kind == EvidenceKind::CmpStub));
+    }
+
+    #[test]
+    fn inline_code_that_loads_a_cmp_names_it() {
+        let (evidence, cmp) = gathered(
+            r#"<script>var link = document.createElement('link'); link.rel = 'preload'; link.href = 'https://consent.example-news.de/unified/wrapperMessagingWithoutDetection.js'; document.head.appendChild(link);</script>"#,
+        );
+        assert_eq!(cmp.as_deref(), Some("sourcepoint"), "{evidence:?}");
+    }
+
+    #[test]
+    fn a_bare_host_hint_names_a_cmp_whose_cdn_serves_other_files_too() {
+        let (_, cmp) = gathered(r#"<link rel="preconnect" href="//cdn.iubenda.com">"#);
+        assert_eq!(cmp.as_deref(), Some("iubenda"));
+        // iubenda.js embeds a hosted privacy policy: no Cookie Solution.
+        let (evidence, _) =
+            gathered(r#"<script src="https://cdn.iubenda.com/iubenda.js"></script>"#);
+        assert!(evidence.is_empty(), "{evidence:?}");
+    }
+
+    #[test]
+    fn a_footer_link_named_for_the_cmp_reopens_it_whatever_its_href() {
+        let (evidence, _) = gathered(
+            r#"<footer><a href="https://www.example.cz" class="e_m atm-cmp-link">Odvolat souhlas</a></footer>"#,
+        );
+        assert!(
+            evidence
+                .iter()
+                .any(|e| e.detail.contains("Odvolat souhlas")),
+            "{evidence:?}"
+        );
+        let (evidence, _) = gathered(
+            r#"<script src="/wp-content/plugins/ultimate-member/assets/js/um-gdpr.min.js"></script>"#,
+        );
+        assert!(evidence.is_empty(), "{evidence:?}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
     let page_language = language::page_language(&doc, declared);
 
     let scan = trackers::scan(&doc, page_url.as_ref(), knowledge);
-    let mut gathered = evidence::gather(&doc, page_url.as_ref(), knowledge, &scan.signals);
+    let mut gathered = evidence::gather(&doc, page_url.as_ref(), knowledge, &scan);
     let script_cmp = gathered.cmp;
     let templates = banner::script_templates(&doc);
     let looking = Looking {

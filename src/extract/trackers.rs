@@ -44,6 +44,8 @@ static TCF_CMP_ID: LazyLock<Regex> =
 pub struct Scan {
     pub trackers: Vec<Tracker>,
     pub signals: ConsentSignals,
+    /// Every URL inline code loads, tracker or not (CMP loaders are evidence).
+    pub code_urls: Vec<String>,
 }
 
 /// Scans tags and inline code, in document order.
@@ -53,6 +55,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
     let mut google_configured = false;
     let mut matomo_cookieless = false;
     let mut trackers: Vec<Tracker> = Vec::new();
+    let mut code_urls = Vec::new();
     let page_host = page_url
         .and_then(Url::host_str)
         .unwrap_or_default()
@@ -127,6 +130,7 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
                 matomo_cookieless |= code.contains("disableCookies");
             }
             for found in super::urls::in_code(&code) {
+                code_urls.push(found.url.clone());
                 let gated = !executes || found.after_consent;
                 push_url(
                     &mut trackers,
@@ -170,7 +174,11 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
             || t.vendor.is_some()
     });
     signals.consent_mode = consent_mode;
-    Scan { trackers, signals }
+    Scan {
+        trackers,
+        signals,
+        code_urls,
+    }
 }
 
 /// The JavaScript MIME types a browser runs (HTML Living Standard, "JavaScript MIME type"); any

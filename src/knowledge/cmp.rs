@@ -55,6 +55,10 @@ pub struct ScriptsFile {
     pub hosts: Vec<String>,
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Hosts that also serve other files, so only a connection hint to the bare host
+    /// (`<link rel=preconnect href="//cdn.iubenda.com">`) names the CMP.
+    #[serde(default)]
+    pub preconnect: Vec<String>,
     #[serde(default)]
     pub inline: Vec<String>,
     /// Elements the CMP's integration leaves in a page, as CSS selectors: tags held back for
@@ -84,6 +88,12 @@ pub struct Cmp {
 
 impl Cmp {
     /// Does a script URL belong to this CMP?
+    /// A connection hint (no path) to one of the CMP's hosts.
+    pub fn owns_connection(&self, url: &url::Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        url.path() == "/" && self.scripts.preconnect.iter().any(|h| host == h)
+    }
+
     pub fn owns_script(&self, url: &url::Url) -> bool {
         let host = url.host_str().unwrap_or_default();
         self.scripts
