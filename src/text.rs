@@ -25,11 +25,18 @@ pub fn normalize(s: &str) -> String {
         if is_combining_mark(c) {
             continue;
         }
+        // Letters with no decomposition fold as their writers fold them without the key
+        // (`politikası` is typed `politikasi`, and so are URL slugs).
         let c = match c {
             'ß' => {
                 push_word_char(&mut out, &mut pending_space, 's');
                 's'
             }
+            'ı' => 'i',
+            'ł' | 'Ł' => 'l',
+            'ø' | 'Ø' => 'o',
+            'đ' | 'Đ' => 'd',
+            'ħ' | 'Ħ' => 'h',
             c => c,
         };
         if c.is_alphanumeric() || CLOSE_SYMBOLS.contains(&c) {
@@ -119,6 +126,11 @@ mod tests {
             &normalize("intérêt légitime")
         ));
         assert_eq!(normalize("Schließen"), "schliessen");
+        assert_eq!(normalize("Çerez politikası"), "cerez politikasi");
+        assert_eq!(
+            normalize("Polityka plików, personvernerklæring, Ødegaard"),
+            "polityka plikow personvernerklæring odegaard"
+        );
         assert_eq!(normalize("×"), "×");
     }
 

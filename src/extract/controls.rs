@@ -133,9 +133,33 @@ impl Scope<'_, '_> {
         .max_by_key(|(k, _)| *k)
         .map(|(_, kind)| kind)
     }
+
+    /// What a link's address says it leads to: common slugs, else its path read as words in
+    /// the banner's languages (`/kurumsal/cerez-politikasi` is a cookie policy).
+    fn link_kind_from_href(&self, href: &str) -> LinkKind {
+        let kind = link_kind_from_slug(href);
+        if kind != LinkKind::Other {
+            return kind;
+        }
+        let path = href
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .rsplit("//")
+            .next()
+            .unwrap_or_default();
+        // The host is no part of what the page is about; the path's words are.
+        let words = path
+            .split_once('/')
+            .map_or("", |(_, p)| p)
+            .replace(['/', '-', '_', '.'], " ");
+        self.link_kind_from_text(&words)
+            .filter(|k| *k != LinkKind::Partners)
+            .unwrap_or(LinkKind::Other)
+    }
 }
 
-fn link_kind_from_href(href: &str) -> LinkKind {
+fn link_kind_from_slug(href: &str) -> LinkKind {
     let h = href.to_ascii_lowercase();
     let path = h.split(['?', '#']).next().unwrap_or_default();
     if path.contains("cookie") {
@@ -202,7 +226,7 @@ pub fn read_controls(scope: &Scope<'_, '_>) -> Controls {
                     && !super::candidate::acts_in_place(el);
                 let kind = match scope.link_kind_from_text(&label) {
                     Some(kind) if !decisive => Some(kind),
-                    None if choice.is_none() || reference => Some(link_kind_from_href(href))
+                    None if choice.is_none() || reference => Some(scope.link_kind_from_href(href))
                         .filter(|k| *k != LinkKind::Other || reference),
                     _ => None,
                 };

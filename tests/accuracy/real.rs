@@ -443,7 +443,7 @@ async fn real_pages() {
         ("first-layer reject", tune.reject, FIELDS, (FIELD, 0.66)),
         ("first-layer settings", tune.settings, FIELDS, FIELDS),
         ("implied consent", tune.implied, FIELDS, FIELDS),
-        ("policy link", tune.policy_link, FIELDS, (0.93, 0.88)),
+        ("policy link", tune.policy_link, FIELDS, (0.94, 0.94)),
         ("tracker hosts", tune.trackers, TRACKERS, (0.88, 0.82)),
     ] {
         checks.push((
