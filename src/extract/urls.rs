@@ -72,6 +72,11 @@ static HOST_TAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"["'`](?:(?:https?:)?//(?:www\.)?["'`]\s*\+\s*["'`]|\.)((?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s"'`<>\\]*)"#)
         .expect("static regex")
 });
+/// A host and path concatenated to a scheme built apart:
+/// `('https:' == location.protocol ? 'https://' : 'http://') + 'tags.example.com/t.js'`.
+static CONCAT_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\+\s*["'`]((?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s"'`<>\\]*)"#).expect("static regex")
+});
 /// Code that creates or fetches something: its URLs are loads, not mere mentions.
 static LOADS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"createElement|\.src\s*=|appendChild|insertBefore|document\.write|getScript|loadScript|import\(|new Image|sendBeacon|fetch\(")
@@ -102,8 +107,8 @@ pub struct CodeUrl {
 /// mentions, not loads.
 pub fn in_code(code: &str) -> Vec<CodeUrl> {
     let unescaped;
-    let code = if code.contains("\\/") {
-        unescaped = code.replace("\\/", "/");
+    let code = if code.contains("\\/") || code.contains("unescape(") {
+        unescaped = percent_decoded(&code.replace("\\/", "/"));
         unescaped.as_str()
     } else {
         code
@@ -124,6 +129,7 @@ pub fn in_code(code: &str) -> Vec<CodeUrl> {
     });
     let tails = HOST_TAIL
         .captures_iter(code)
+        .chain(CONCAT_TAIL.captures_iter(code))
         .map(|c| (c.get(1).map_or(0, |m| m.start()), format!("//{}", &c[1])));
     for (at, url) in literals.chain(tails) {
         let path = url.splitn(4, '/').nth(3).unwrap_or_default();
@@ -138,6 +144,35 @@ pub fn in_code(code: &str) -> Vec<CodeUrl> {
         }
     }
     found
+}
+
+/// `document.write(unescape("%3Cscript src='//host/x.js'%3E"))`: old loaders percent-encode
+/// the tag they write. Only ASCII escapes are decoded; anything else stays as written.
+fn percent_decoded(code: &str) -> String {
+    if !code.contains("unescape(") {
+        return code.to_owned();
+    }
+    let bytes = code.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) if h < 8 => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| code.to_owned())
 }
 
 #[cfg(test)]
@@ -180,6 +215,10 @@ mod tests {
         assert_eq!(urls(legacy), ["//google-analytics.com/ga.js"]);
         let gemius = "l='http'+((location.protocol=='https:')?'s':''); gt.src=l+'://gapl.hit.gemius.pl/xgemius.js'; s.parentNode.insertBefore(gt,s);";
         assert_eq!(urls(gemius), ["//gapl.hit.gemius.pl/xgemius.js"]);
+        let concat = "ts.src = ('https:' == document.location.protocol ? 'https://' : 'http://') + 'tags.example-dmp.com/t3m.js?i=' + i; s.parentNode.insertBefore(ts, s);";
+        assert_eq!(urls(concat), ["//tags.example-dmp.com/t3m.js?i="]);
+        let escaped = r#"document.write(unescape("%3Cscript src='//cl2.example-stats.cn/webdig.js?z=16' type='text/javascript'%3E%3C/script%3E"));"#;
+        assert_eq!(urls(escaped), ["//cl2.example-stats.cn/webdig.js?z=16"]);
         let split = "s.src = '//www.' + 'addthis.com/js/300/addthis_widget.js'; document.body.appendChild(s);";
         assert!(urls(split).contains(&"//addthis.com/js/300/addthis_widget.js".to_owned()));
         let json = r#"{"sdk":"https:\/\/connect.facebook.net\/en_US\/sdk.js"}"#;
