@@ -317,3 +317,36 @@ fn sigint_keeps_every_finished_page() {
         "{inputs:?}"
     );
 }
+
+#[test]
+fn an_empty_shard_exits_zero_and_settings_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = fixture_path("generic/bar-en-implied-got-it.html");
+    // Which shard holds the page depends on its path: one of two shards is empty.
+    let codes: Vec<Option<i32>> = ["1/2", "2/2"]
+        .iter()
+        .map(|shard| {
+            cli(dir.path())
+                .args(["audit", &page, "--shard", shard])
+                .env("COOKIE_AUDIT_FORMAT", "json")
+                .output()
+                .unwrap()
+                .status
+                .code()
+        })
+        .collect();
+    codes
+        .iter()
+        .for_each(|c| assert!(matches!(c, Some(0 | 1)), "{codes:?}"));
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(1)),
+        "{codes:?}"
+    );
+    let bad = cli(dir.path())
+        .args(["audit", &page])
+        .env("COOKIE_AUDIT_RETRIES", "99")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--retries 99"), "{}", stderr(&bad));
+}

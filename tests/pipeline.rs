@@ -3,6 +3,7 @@
 mod common;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use cookie_audit::facts::Coverage;
 use cookie_audit::page::ErrorKind;
@@ -166,5 +167,93 @@ async fn resume_skips_finished_targets() {
         journal.lines().count(),
         2,
         "the finished page is not audited again"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_shard_writes_an_empty_report_and_bad_targets_belong_to_the_first() {
+    let server = common::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let page = server.url("/article/1");
+    let target = cookie_audit::targets::Target::Url {
+        input: page.clone(),
+        url: page.parse().unwrap(),
+    };
+    // Of 64 shards one holds the page; take another.
+    let empty = (1..=64)
+        .find(|k| !cookie_audit::targets::in_shard(&target, (*k, 64)))
+        .unwrap();
+    let targets = vec![page, "./no-such-page.html".to_owned()];
+    let outcome = pipeline::run(settings(targets.clone(), out.path(), |a| {
+        a.shard = Some((empty, 64))
+    }))
+    .await
+    .expect("an empty shard is no error");
+    let expected_bad = usize::from(empty == 1);
+    assert_eq!(outcome.report.pages.len(), expected_bad);
+    assert!(out.path().join("report.json").is_file());
+    let first = pipeline::run(settings(targets, out.path(), |a| a.shard = Some((1, 64))))
+        .await
+        .unwrap();
+    assert!(
+        first
+            .report
+            .pages
+            .iter()
+            .any(|p| p.input == "./no-such-page.html" && p.error.is_some())
+    );
+}
+
+/// A sitemap index on 127.0.0.1 whose child is on `localhost`: another host for credentials.
+async fn sitemap_server(cookies: Arc<Mutex<Vec<(String, bool)>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = move |path: &'static str| {
+        let cookies = cookies.clone();
+        move |headers: axum::http::HeaderMap| {
+            cookies
+                .lock()
+                .unwrap()
+                .push((path.to_owned(), headers.contains_key("cookie")));
+            std::future::ready(())
+        }
+    };
+    let (index_seen, child_seen) = (seen("/index.xml"), seen("/child.xml"));
+    let app = axum::Router::new()
+        .route(
+            "/index.xml",
+            axum::routing::get(move |h: axum::http::HeaderMap| async move {
+                index_seen(h).await;
+                format!("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>http://localhost:{port}/child.xml</loc></sitemap></sitemapindex>")
+            }),
+        )
+        .route(
+            "/child.xml",
+            axum::routing::get(move |h: axum::http::HeaderMap| async move {
+                child_seen(h).await;
+                "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"></urlset>"
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://127.0.0.1:{port}/index.xml")
+}
+
+#[tokio::test]
+async fn a_child_sitemap_on_another_host_gets_no_credentials() {
+    let cookies: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
+    let index = sitemap_server(cookies.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    let _ = pipeline::run(settings(Vec::new(), out.path(), |a| {
+        a.sitemap = Some(index);
+        a.fetch.cookie = Some("session=staging-secret".into());
+    }))
+    .await;
+    let seen = cookies.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            ("/index.xml".to_owned(), true),
+            ("/child.xml".to_owned(), false)
+        ]
     );
 }

@@ -1,5 +1,6 @@
 //! Exit codes (DESIGN.md): 0 fine, 1 findings at or above --fail-on, 2 usage, configuration or
-//! rule error, 3 no target could be audited; 128 + N after signal N (SIGINT 130, SIGTERM 143).
+//! rule error, 3 no target could be audited (an empty shard has none to audit: 0); 128 + N after
+//! signal N (SIGINT 130, SIGTERM 143).
 
 use crate::pipeline::RunOutcome;
 use crate::rules::BaselineState;
@@ -28,7 +29,7 @@ pub fn of_audit(outcome: &RunOutcome, fail_on: FailOn, counts_only_new: bool) ->
             128 + sig as u8,
             format!("interrupted by signal {sig}; finished pages are in the reports"),
         )
-    } else if report.summary.audited == 0 {
+    } else if report.summary.targets > 0 && report.summary.audited == 0 {
         (NOTHING_AUDITED, "no target could be audited".to_owned())
     } else if failing > 0 {
         (

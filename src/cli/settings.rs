@@ -19,6 +19,7 @@ use crate::rules::Severity;
 use crate::rules::eval::UrlIgnore;
 
 pub const DEFAULT_FILE: &str = "cookie-audit.toml";
+const MAX_RETRIES: u32 = 10;
 
 #[derive(Args, Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -247,6 +248,11 @@ impl AuditSettings {
         if concurrency == 0 || per_host == 0 {
             bail!("--concurrency and --per-host must be at least 1");
         }
+        let retries = self.retries.unwrap_or(2);
+        if retries > MAX_RETRIES {
+            // Backoff doubles with each retry: past this, waits run to hours and then overflow.
+            bail!("--retries {retries}: at most {MAX_RETRIES}");
+        }
         let defaults = RunOptions::default();
         let fetch = FetchOptions {
             user_agent: self.user_agent.unwrap_or_else(|| DEFAULT_USER_AGENT.into()),
@@ -257,7 +263,7 @@ impl AuditSettings {
                 .map(|h| parse_header(h))
                 .collect::<anyhow::Result<_>>()?,
             cookie: self.cookie,
-            retries: self.retries.unwrap_or(2),
+            retries,
             max_redirects: self.max_redirects.unwrap_or(10),
             max_body: self.max_body.unwrap_or(10 * 1024 * 1024),
             insecure: self.insecure,
@@ -484,6 +490,21 @@ mod tests {
                 "key {key} has no flag"
             );
         }
+    }
+
+    #[test]
+    fn retries_are_bounded() {
+        let err = flags(&["--retries", "4000000000"]).resolve().err().unwrap();
+        assert!(err.to_string().contains("at most 10"), "{err}");
+        assert_eq!(
+            flags(&["--retries", "10"])
+                .resolve()
+                .unwrap()
+                .run
+                .fetch
+                .retries,
+            10
+        );
     }
 
     #[test]

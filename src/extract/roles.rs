@@ -150,7 +150,13 @@ pub fn purpose_category(lexicons: &[&Lexicon], label: &str) -> Option<Category> 
 
 /// CMPs name their toggles after the category: `C0002`, `statistics`, `marketing`...
 pub(super) fn category_from_identifier(hints: &str) -> Option<Category> {
-    let h = hints.to_ascii_lowercase();
+    // "non-essential-marketing" is marketing: a negated "essential" says nothing.
+    let h = hints
+        .to_ascii_lowercase()
+        .replace("nonessential", "")
+        .replace("non-essential", "")
+        .replace("non_essential", "")
+        .replace("non-necessary", "");
     let table: [(&[&str], Category); 5] = [
         (
             &[
@@ -187,4 +193,26 @@ pub(super) fn category_from_identifier(hints: &str) -> Option<Category> {
         .iter()
         .find(|(words, _)| words.iter().any(|w| h.contains(w)))
         .map(|(_, c)| *c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_name_their_category() {
+        assert_eq!(
+            category_from_identifier("C0002 statistics"),
+            Some(Category::Analytics)
+        );
+        assert_eq!(
+            category_from_identifier("strictly-necessary"),
+            Some(Category::Necessary)
+        );
+        assert_eq!(
+            category_from_identifier("non-essential-marketing"),
+            Some(Category::Advertising)
+        );
+        assert_eq!(category_from_identifier("nonessential"), None);
+    }
 }

@@ -370,7 +370,7 @@ fn is_google(t: &Tracker) -> bool {
         "googlesyndication.com",
     ]
     .iter()
-    .any(|d| host.ends_with(d))
+    .any(|d| host == *d || host.strip_suffix(d).is_some_and(|sub| sub.ends_with('.')))
         || t.element == TrackerElement::Inline
             && t.vendor.as_deref().is_some_and(|v| v.contains("Google"))
 }
@@ -416,6 +416,18 @@ pub fn push_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn google_hosts_match_on_a_dot_boundary() {
+        let on = |host: &str| Tracker {
+            host: host.into(),
+            ..Tracker::default()
+        };
+        assert!(is_google(&on("www.google-analytics.com")));
+        assert!(is_google(&on("doubleclick.net")));
+        assert!(!is_google(&on("notdoubleclick.net")));
+        assert!(!is_google(&on("evil-googletagmanager.com")));
+    }
 
     #[test]
     fn a_config_call_waits_with_the_library_it_configures() {

@@ -244,8 +244,10 @@ impl HttpFetcher {
     }
 
     /// Fetches a small text resource (a sitemap) with the same client and politeness.
-    pub async fn fetch_text(&self, url: &Url) -> Result<String, PageError> {
-        let response = self.get_with_retries(url, true).await?;
+    /// A text resource (a sitemap). `secrets`: send `--header` and `--cookie` (only to the host
+    /// the user named; a sitemap index can point anywhere).
+    pub async fn fetch_text(&self, url: &Url, secrets: bool) -> Result<String, PageError> {
+        let response = self.get_with_retries(url, secrets).await?;
         if response.status >= 400 {
             return Err(PageError {
                 kind: ErrorKind::HttpStatus,

@@ -49,11 +49,14 @@ async fn add_sitemap(
         url: sitemap.to_owned(),
         reason: e.to_string(),
     })?;
+    let own_host = url.host_str().map(str::to_owned);
     let mut queue = vec![(url, 0)];
     let mut added = 0;
     while let Some((url, depth)) = queue.pop() {
+        // Child sitemaps come from remote content: the user's credentials go to their host only.
+        let secrets = url.host_str().map(str::to_owned) == own_host;
         let xml = http
-            .fetch_text(&url)
+            .fetch_text(&url, secrets)
             .await
             .map_err(|e| SetupError::Sitemap {
                 url: url.to_string(),

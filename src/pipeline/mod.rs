@@ -108,11 +108,16 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
 
     let http = Arc::new(HttpFetcher::new(options.fetch.clone())?);
     let mut targets = collect::collect_targets(&options, &http).await?;
-    if let Some(shard) = options.shard {
-        targets.targets.retain(|t| in_shard(t, shard));
-    }
     if targets.targets.is_empty() && targets.bad.is_empty() {
         return Err(SetupError::NoTargets);
+    }
+    // A shard may hold no target (its report is empty, not an error); the targets that could
+    // not be read are reported once, by the first shard.
+    if let Some(shard) = options.shard {
+        targets.targets.retain(|t| in_shard(t, shard));
+        if shard.0 != 1 {
+            targets.bad.clear();
+        }
     }
 
     std::fs::create_dir_all(&options.output).map_err(|e| SetupError::write(&options.output, e))?;
