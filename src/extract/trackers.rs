@@ -130,7 +130,9 @@ pub fn scan(doc: &Html, page_url: Option<&Url>, knowledge: &Knowledge) -> Scan {
                 matomo_cookieless |= code.contains("disableCookies");
             }
             for found in super::urls::in_code(&code) {
-                code_urls.push(found.url.clone());
+                if !code_urls.contains(&found.url) {
+                    code_urls.push(found.url.clone());
+                }
                 let gated = !executes || found.after_consent;
                 push_url(
                     &mut trackers,

@@ -96,15 +96,14 @@ impl Cmp {
 
     pub fn owns_script(&self, url: &url::Url) -> bool {
         let host = url.host_str().unwrap_or_default();
-        self.scripts
-            .hosts
+        self.scripts.hosts.iter().any(|h| {
+            host.strip_suffix(h.as_str())
+                .is_some_and(|sub| sub.is_empty() || sub.ends_with('.'))
+        }) || self
+            .scripts
+            .paths
             .iter()
-            .any(|h| host == h || host.ends_with(&format!(".{h}")))
-            || self
-                .scripts
-                .paths
-                .iter()
-                .any(|p| url[url::Position::BeforePath..].contains(p.as_str()))
+            .any(|p| url[url::Position::BeforePath..].contains(p.as_str()))
     }
 }
 
