@@ -314,3 +314,52 @@ fn baselines_tell_new_unchanged_and_fixed_apart() {
         after.fixed
     );
 }
+
+#[test]
+fn a_page_withheld_by_a_bot_challenge_never_reads_as_clean() {
+    let challenge = page(
+        "challenge.html",
+        "https://guarded.example/",
+        r#"<html><head><title>Just a moment...</title></head><body><div id="cf-browser-verification">Checking your browser</div></body></html>"#.into(),
+        &[],
+    );
+    let (mut report, rules) = fixed_report(Some(challenge));
+    report.summarise();
+    let guarded = report
+        .pages
+        .iter()
+        .find(|p| p.url == "https://guarded.example/")
+        .unwrap();
+    assert_eq!(guarded.coverage, cookie_audit::facts::Coverage::Blocked);
+    assert!(guarded.unchecked().is_some());
+    assert_eq!(report.summary.blocked, 1);
+    assert_eq!(report.summary.audited, 2, "{:?}", report.summary);
+
+    let sarif: serde_json::Value =
+        serde_json::from_str(&report::render(Format::Sarif, &report, &rules).unwrap()).unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("no rule was checked"))
+    );
+    let junit = report::render(Format::Junit, &report, &rules).unwrap();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("testsuite") && n.attribute("name") == Some("https://guarded.example/")
+        })
+        .unwrap();
+    assert!(suite.descendants().any(|n| n.has_tag_name("error")));
+    assert!(!suite.descendants().any(
+        |n| n.has_tag_name("testcase") && n.attribute("name") == Some("tracker-before-consent")
+    ));
+    assert!(report::table::render(&report, false).contains("blocked"));
+}

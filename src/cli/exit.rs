@@ -1,6 +1,6 @@
 //! Exit codes (DESIGN.md): 0 fine, 1 findings at or above --fail-on, 2 usage, configuration or
-//! rule error, 3 no target could be audited (an empty shard has none to audit: 0); 128 + N after
-//! signal N (SIGINT 130, SIGTERM 143).
+//! rule error, 3 no target could be audited (every one failed or was withheld by a bot challenge;
+//! an empty shard has none to audit: 0); 128 + N after signal N (SIGINT 130, SIGTERM 143).
 
 use crate::pipeline::RunOutcome;
 use crate::rules::BaselineState;
@@ -46,10 +46,15 @@ pub fn summary_line(outcome: &RunOutcome, code: u8, why: &str) -> String {
     let report = &outcome.report;
     let s = &report.summary;
     format!(
-        "{} target(s): {} audited, {} error(s); findings: {} high, {} medium, {} low, {} info{} → exit {code} ({why})",
+        "{} target(s): {} audited, {} error(s){}; findings: {} high, {} medium, {} low, {} info{} → exit {code} ({why})",
         s.targets,
         s.audited,
         s.errors,
+        if s.blocked > 0 {
+            format!(", {} blocked by a bot challenge (not checked)", s.blocked)
+        } else {
+            String::new()
+        },
         s.findings.high,
         s.findings.medium,
         s.findings.low,

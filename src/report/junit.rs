@@ -9,10 +9,13 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
     let mut junit = JUnit::new("cookie-audit");
     for page in &report.pages {
         let mut suite = TestSuite::new(page.url.as_str());
-        if let Some(err) = &page.error {
+        if let Some(why) = page.unchecked() {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-            status.set_message(err.message.as_str());
-            status.set_type(format!("{:?}", err.kind));
+            status.set_message(why);
+            status.set_type(match &page.error {
+                Some(err) => format!("{:?}", err.kind),
+                None => "Blocked".to_owned(),
+            });
             suite.add_test_case(TestCase::new("fetch", status));
             junit.add_test_suite(suite);
             continue;

@@ -34,10 +34,11 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> String {
     let _ = writeln!(md, "## cookie-audit report\n");
     let _ = writeln!(
         md,
-        "**{}** targets, **{}** audited, **{}** errors · profile `{}` · findings: **{}** high, **{}** medium, **{}** low, **{}** info\n",
+        "**{}** targets, **{}** audited, **{}** errors, **{}** blocked (not checked) · profile `{}` · findings: **{}** high, **{}** medium, **{}** low, **{}** info\n",
         s.targets,
         s.audited,
         s.errors,
+        s.blocked,
         report.profile,
         s.findings.high,
         s.findings.medium,
@@ -68,13 +69,7 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> String {
             count(Severity::Medium),
             count(Severity::Low),
             count(Severity::Info),
-            cell(
-                &page
-                    .error
-                    .as_ref()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default()
-            ),
+            cell(&page.unchecked().unwrap_or_default()),
         );
     }
     let by_rule = report.findings_by_rule();

@@ -48,8 +48,12 @@ pub struct Tool {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Summary {
     pub targets: usize,
+    /// Pages whose rules were checked: neither an error nor a bot-protection challenge.
     pub audited: usize,
     pub errors: usize,
+    /// Pages a bot-protection challenge withheld: fetched, but no rule was checked.
+    #[serde(default)]
+    pub blocked: usize,
     pub findings: SeverityCounts,
 }
 
@@ -100,6 +104,20 @@ pub struct PageReport {
     pub findings: Vec<Finding>,
 }
 
+impl PageReport {
+    /// Why no rule was checked on this page, if none was: a fetch error or a bot challenge.
+    /// Such a page must never read as a clean one.
+    pub fn unchecked(&self) -> Option<String> {
+        match (&self.error, self.coverage) {
+            (Some(e), _) => Some(e.message.clone()),
+            (None, Coverage::Blocked) => {
+                Some("a bot-protection challenge withheld the page: no rule was checked".into())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A baseline finding that is gone.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct FixedFinding {
@@ -118,6 +136,8 @@ impl Report {
         for page in &self.pages {
             if page.error.is_some() {
                 summary.errors += 1;
+            } else if page.coverage == Coverage::Blocked {
+                summary.blocked += 1;
             } else {
                 summary.audited += 1;
             }

@@ -38,10 +38,10 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for page in &report.pages {
-        if let Some(err) = &page.error {
+        if let Some(why) = page.unchecked() {
             notifications.push(json!({
                 "level": "error",
-                "message": {"text": format!("{}: {}", page.input, err.message)},
+                "message": {"text": format!("{}: {why}", page.input)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": page.url}}}],
             }));
         }
@@ -75,7 +75,8 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
                 "rules": descriptors,
             }},
             "invocations": [{
-                "executionSuccessful": true,
+                // A page no rule was checked on is not a clean result.
+                "executionSuccessful": notifications.is_empty(),
                 "startTimeUtc": report.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "endTimeUtc": report.finished_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "toolExecutionNotifications": notifications,

@@ -41,6 +41,7 @@ pub fn render(report: &Report, color: bool) -> String {
         };
         let banner_cell = match (banner, page.error.is_some()) {
             (_, true) => "-".to_owned(),
+            _ if page.coverage == crate::facts::Coverage::Blocked => "blocked".to_owned(),
             (Some(b), _) if b.present => format!("{:?}", b.detection).to_lowercase(),
             (Some(_), _) => "needs render".to_owned(),
             (None, _) => "none".to_owned(),
@@ -71,9 +72,8 @@ pub fn render(report: &Report, color: bool) -> String {
             count(Severity::Low),
             count(Severity::Info),
             Cell::new(
-                page.error
-                    .as_ref()
-                    .map(|e| truncate(&e.message, 50))
+                page.unchecked()
+                    .map(|why| truncate(&why, 50))
                     .unwrap_or_default(),
             ),
         ]);
