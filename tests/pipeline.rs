@@ -81,9 +81,10 @@ async fn every_target_ends_as_a_page_or_a_clear_error() {
             .message
             .contains("only http and https")
     );
-    // The journal holds every finished page, one JSON object a line.
+    // The journal names what judged the pages, then holds every finished page, one a line.
     let journal = std::fs::read_to_string(out.path().join("pages.jsonl")).unwrap();
-    assert_eq!(journal.lines().count(), 5);
+    assert!(journal.lines().next().unwrap().starts_with("{\"judge\""));
+    assert_eq!(journal.lines().count(), 1 + 5);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
             .unwrap();
@@ -162,11 +163,32 @@ async fn resume_skips_finished_targets() {
         .await
         .expect("resumed run");
     assert_eq!(outcome.report.pages.len(), 2);
-    let journal = std::fs::read_to_string(out.path().join("pages.jsonl")).unwrap();
+    let pages_in_journal = || {
+        std::fs::read_to_string(out.path().join("pages.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"findings\""))
+            .count()
+    };
     assert_eq!(
-        journal.lines().count(),
+        pages_in_journal(),
         2,
         "the finished page is not audited again"
+    );
+
+    // Other settings judged those pages: resuming under another profile audits them again.
+    let both = vec![server.url("/article/1"), server.url("/article/2")];
+    pipeline::run(settings(both, out.path(), |a| {
+        a.resume = true;
+        a.profile = "fr-cnil".into();
+    }))
+    .await
+    .expect("resumed under another profile");
+    assert_eq!(pages_in_journal(), 2, "a fresh journal of two pages");
+    let journal = std::fs::read_to_string(out.path().join("pages.jsonl")).unwrap();
+    assert!(
+        journal.lines().next().unwrap().contains("fr-cnil"),
+        "{journal}"
     );
 }
 

@@ -1,9 +1,12 @@
 //! `pages.jsonl`: every finished page appended at once, so an interrupted run keeps them and
-//! `--resume` can skip them.
+//! `--resume` can skip them. Its first line names what judged the pages (profile, mode, rule
+//! set): a run resumed with other settings audits every page again rather than mix verdicts.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
 
 use crate::report::PageReport;
 
@@ -12,22 +15,31 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens `OUTPUT/pages.jsonl`; when resuming, returns the pages it already holds.
-    pub fn open(output: &Path, resume: bool) -> std::io::Result<(Journal, Vec<PageReport>)> {
+    /// Opens `OUTPUT/pages.jsonl` for a run judged by `judge`; when resuming a run of the same
+    /// judge, returns the pages it already holds.
+    pub fn open(
+        output: &Path,
+        resume: bool,
+        judge: &Judge,
+    ) -> std::io::Result<(Journal, Vec<PageReport>)> {
         let path = output.join("pages.jsonl");
-        let previous = if resume { read(&path) } else { Vec::new() };
+        let previous = if resume { read(&path, judge) } else { None };
+        let keep = previous.is_some();
         let file = std::fs::OpenOptions::new()
             .create(true)
-            .append(resume)
+            .append(keep)
             .write(true)
-            .truncate(!resume)
+            .truncate(!keep)
             .open(&path)?;
-        Ok((
-            Journal {
-                file: Mutex::new(file),
-            },
-            previous,
-        ))
+        let journal = Journal {
+            file: Mutex::new(file),
+        };
+        if !keep {
+            journal.write_line(&serde_json::to_string(&Header {
+                judge: judge.clone(),
+            })?);
+        }
+        Ok((journal, previous.unwrap_or_default()))
     }
 
     pub fn path(output: &Path) -> PathBuf {
@@ -35,22 +47,45 @@ impl Journal {
     }
 
     pub fn append(&self, page: &PageReport) {
-        let Ok(line) = serde_json::to_string(page) else {
-            return;
-        };
+        if let Ok(line) = serde_json::to_string(page) {
+            self.write_line(&line);
+        }
+    }
+
+    fn write_line(&self, line: &str) {
         let mut file = self.file.lock().expect("journal lock");
         // A failed journal write must not stop the run: the final reports still hold the page.
         let _ = writeln!(file, "{line}").and_then(|()| file.flush());
     }
 }
 
-/// Finished pages of an earlier run; a line cut short by a kill is skipped.
-fn read(path: &Path) -> Vec<PageReport> {
-    std::fs::read_to_string(path)
-        .map(|text| {
-            text.lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect()
-        })
-        .unwrap_or_default()
+/// What judged the pages of a run: resuming mixes no verdicts of other settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judge {
+    pub profile: String,
+    pub mode: crate::facts::Mode,
+    pub rules_version: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    judge: Judge,
+}
+
+/// Finished pages of an earlier run by the same judge (`None`: none to resume); a line cut short
+/// by a kill is skipped.
+fn read(path: &Path, judge: &Judge) -> Option<Vec<PageReport>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut lines = text.lines();
+    let header: Header = serde_json::from_str(lines.next()?).ok()?;
+    if header.judge != *judge {
+        eprintln!(
+            "warning: {} was written with other settings ({:?}); every page is audited again",
+            path.display(),
+            header.judge
+        );
+        return None;
+    }
+    Some(lines.filter_map(|l| serde_json::from_str(l).ok()).collect())
 }

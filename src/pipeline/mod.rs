@@ -121,7 +121,12 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     }
 
     std::fs::create_dir_all(&options.output).map_err(|e| SetupError::write(&options.output, e))?;
-    let (journal, previous) = Journal::open(&options.output, options.resume)
+    let judge = journal::Judge {
+        profile: options.profile.clone(),
+        mode: options.mode,
+        rules_version: rules_version.clone(),
+    };
+    let (journal, previous) = Journal::open(&options.output, options.resume, &judge)
         .map_err(|e| SetupError::write(&Journal::path(&options.output), e))?;
 
     let started_at = Utc::now();
