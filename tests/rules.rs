@@ -267,3 +267,49 @@ fn the_french_seed_page_is_judged_as_the_design_expects() {
     assert_eq!(claims["controller"], "ANO « TV-Novosti »");
     assert!(!claims["withdraw"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_rule_that_fails_on_a_page_is_reported_on_that_page_not_passed() {
+    let failing = GOOD_RULE.replace(
+        "condition = \"!has_role(banner, 'settings')\"",
+        "condition = \"banner.no_such_field > 1\"",
+    );
+    let dir = rule_dir("custom-rule.toml", &failing);
+    let loaded = pipeline::load(Some(dir.path()), "eu").expect("it loads; it fails when run");
+    let page = cookie_audit::page::Page::from_html(
+        "p",
+        "https://www.example.com/",
+        r#"<html lang="en"><body><div id="cookie-notice" role="dialog"><p>We use cookies for analytics.</p><button>Accept all</button><button>Reject all</button></div></body></html>"#.into(),
+    );
+    let (report, errors) = pipeline::analyse(&page, &loaded.knowledge, &loaded.engine);
+    assert!(!errors.is_empty());
+    let id = report.rule_errors[0].rule.clone();
+    assert!(!report.findings.iter().any(|f| f.rule == id));
+    let rules = cookie_audit::report::RuleInfo::from_rules(loaded.engine.active());
+    let full = cookie_audit::report::Report {
+        schema: cookie_audit::report::SCHEMA.into(),
+        tool: cookie_audit::report::Tool {
+            name: "cookie-audit".into(),
+            version: "test".into(),
+            rules_version: loaded.rules_version.clone(),
+            lists: Vec::new(),
+        },
+        profile: "eu".into(),
+        started_at: chrono::Utc::now(),
+        finished_at: chrono::Utc::now(),
+        summary: Default::default(),
+        pages: vec![report],
+        fixed: Vec::new(),
+    };
+    let junit =
+        cookie_audit::report::render(cookie_audit::report::Format::Junit, &full, &rules).unwrap();
+    let doc = roxmltree::Document::parse(&junit).unwrap();
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(id.as_str()))
+        .unwrap();
+    assert!(case.children().any(|n| n.has_tag_name("error")), "{junit}");
+    let sarif =
+        cookie_audit::report::render(cookie_audit::report::Format::Sarif, &full, &rules).unwrap();
+    assert!(sarif.contains("could not be evaluated"));
+}

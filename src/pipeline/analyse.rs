@@ -68,6 +68,7 @@ pub fn analyse(
         redirects: page.redirects.clone(),
         facts,
         findings,
+        rule_errors: errors.clone(),
     };
     (report, errors)
 }
@@ -87,5 +88,6 @@ pub fn error_page(input: &str, url: &str, mode: Mode, error: PageError) -> PageR
         redirects: Vec::new(),
         facts: Facts::default(),
         findings: Vec::new(),
+        rule_errors: Vec::new(),
     }
 }

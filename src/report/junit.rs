@@ -22,7 +22,14 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
         }
         for rule in rules {
             let skipped = rule.render_only && page.mode == crate::facts::Mode::Static;
+            let failed = page.rule_errors.iter().find(|e| e.rule == rule.id);
             let case = match page.findings.iter().find(|f| f.rule == rule.id) {
+                _ if failed.is_some() => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    status.set_message(failed.map_or("", |e| e.message.as_str()));
+                    status.set_type("RuleError");
+                    TestCase::new(rule.id.as_str(), status)
+                }
                 Some(f) => {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(f.message.as_str());

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::facts::{Coverage, Facts, Mode};
 use crate::page::{PageError, Redirect};
+use crate::rules::eval::EvalError;
 use crate::rules::{Finding, Severity};
 
 pub const SCHEMA: &str = "cookie-audit/report/v1";
@@ -102,6 +103,10 @@ pub struct PageReport {
     #[serde(flatten)]
     pub facts: Facts,
     pub findings: Vec<Finding>,
+    /// Rules that could not be evaluated on this page: they were not checked, so the page is
+    /// not clean for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_errors: Vec<EvalError>,
 }
 
 impl PageReport {

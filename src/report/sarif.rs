@@ -45,6 +45,13 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": page.url}}}],
             }));
         }
+        for e in &page.rule_errors {
+            notifications.push(json!({
+                "level": "error",
+                "message": {"text": format!("{}: rule {} could not be evaluated: {}", page.input, e.rule, e.message)},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": page.url}}}],
+            }));
+        }
         for f in &page.findings {
             let mut result = json!({
                 "ruleId": f.rule,

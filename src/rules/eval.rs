@@ -37,7 +37,9 @@ impl UrlIgnore {
 }
 
 /// A rule whose expression failed on a page: a defect in the rule, never a finding.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, thiserror::Error, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[error("rule {rule}: {message}")]
 pub struct EvalError {
     pub rule: String,
