@@ -279,3 +279,38 @@ async fn a_child_sitemap_on_another_host_gets_no_credentials() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_bad_baseline_fails_before_any_fetch_and_an_unwritable_one_keeps_the_reports() {
+    let server = common::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let bad = out.path().join("baseline.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let err = pipeline::run(settings(vec![server.url("/article/1")], out.path(), |a| {
+        a.baseline = Some(bad.clone())
+    }))
+    .await
+    .err()
+    .expect("a broken baseline is an error");
+    assert!(
+        err.to_string().contains("not a cookie-audit baseline"),
+        "{err}"
+    );
+    assert!(
+        !out.path().join("pages.jsonl").exists(),
+        "nothing was fetched"
+    );
+
+    let nowhere = out.path().join("no-such-folder/baseline.json");
+    let err = pipeline::run(settings(vec![server.url("/article/1")], out.path(), |a| {
+        a.write_baseline = Some(nowhere)
+    }))
+    .await
+    .err()
+    .expect("the baseline cannot be written");
+    assert!(err.to_string().contains("cannot write baseline"), "{err}");
+    assert!(
+        out.path().join("report.json").is_file(),
+        "the reports were written first"
+    );
+}

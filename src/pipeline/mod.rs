@@ -106,6 +106,12 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     let lists = add_lists(&mut knowledge, &options)?;
     select_rules(&mut engine, &options)?;
 
+    // A baseline that cannot be read fails the run before the first fetch, not after the last.
+    let baseline = options
+        .baseline
+        .as_deref()
+        .map(crate::report::baseline::read)
+        .transpose()?;
     let http = Arc::new(HttpFetcher::new(options.fetch.clone())?);
     let mut targets = collect::collect_targets(&options, &http).await?;
     if targets.targets.is_empty() && targets.bad.is_empty() {
@@ -187,15 +193,15 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
         fixed: Vec::new(),
     };
     report.summarise();
-    if let Some(path) = &options.baseline {
-        let baseline = crate::report::baseline::read(path)?;
-        crate::report::baseline::compare(&mut report, &baseline);
+    if let Some(baseline) = &baseline {
+        crate::report::baseline::compare(&mut report, baseline);
     }
+    // The reports first: a baseline that cannot be written must not cost the run its reports.
+    let rules = crate::report::RuleInfo::from_rules(shared.engine.active());
+    let files = crate::report::write_files(&options.output, &options.formats, &report, &rules)?;
     if let Some(path) = &options.write_baseline {
         crate::report::baseline::write(path, &report)?;
     }
-    let rules = crate::report::RuleInfo::from_rules(shared.engine.active());
-    let files = crate::report::write_files(&options.output, &options.formats, &report, &rules)?;
     Ok(RunOutcome {
         report,
         interrupted: interrupt.signal(),
