@@ -78,6 +78,14 @@ impl TargetList {
     }
 
     /// Adds every line of a list: one target a line, blank lines and `#` comments skipped.
+    /// A target that cannot be audited, reported as such.
+    pub fn add_bad(&mut self, input: &str, message: &str) {
+        self.bad.push(BadTarget {
+            input: input.to_owned(),
+            message: message.to_owned(),
+        });
+    }
+
     pub fn add_list(&mut self, text: &str, name: &str) {
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();

@@ -314,3 +314,80 @@ async fn a_bad_baseline_fails_before_any_fetch_and_an_unwritable_one_keeps_the_r
         "the reports were written first"
     );
 }
+
+/// An index that lists itself, a moved child, a gzip child and a missing one.
+async fn awkward_sitemaps() -> String {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    use std::io::Write;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let urlset = |page: &str| {
+        format!(
+            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>{page}</loc></url></urlset>"
+        )
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(urlset(&format!("{base}/page/b")).as_bytes())
+        .unwrap();
+    let gz = gz.finish().unwrap();
+    let index = format!(
+        "<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{}</sitemapindex>",
+        ["index.xml", "moved.xml", "gz.xml.gz", "missing.xml"]
+            .iter()
+            .map(|p| format!("<sitemap><loc>{base}/{p}</loc></sitemap>"))
+            .collect::<String>()
+    );
+    let child = urlset(&format!("{base}/page/a"));
+    let app = axum::Router::new()
+        .route(
+            "/index.xml",
+            axum::routing::get(move || async move { index }),
+        )
+        .route(
+            "/moved.xml",
+            axum::routing::get(|| async {
+                (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, "/child-a.xml")],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/child-a.xml",
+            axum::routing::get(move || async move { child }),
+        )
+        .route(
+            "/gz.xml.gz",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "application/gzip")], gz).into_response()
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("{base}/index.xml")
+}
+
+#[tokio::test]
+async fn sitemaps_follow_redirects_read_gzip_and_survive_loops_and_broken_children() {
+    let index = awkward_sitemaps().await;
+    let out = tempfile::tempdir().unwrap();
+    let outcome = pipeline::run(settings(Vec::new(), out.path(), |a| {
+        a.sitemap = Some(index)
+    }))
+    .await
+    .expect("a broken child sitemap does not end the run");
+    let inputs: Vec<&str> = outcome
+        .report
+        .pages
+        .iter()
+        .map(|p| p.input.as_str())
+        .collect();
+    assert!(inputs.iter().any(|i| i.ends_with("/page/a")), "{inputs:?}");
+    assert!(inputs.iter().any(|i| i.ends_with("/page/b")), "{inputs:?}");
+    assert!(
+        inputs.iter().any(|i| i.ends_with("/missing.xml")),
+        "{inputs:?}"
+    );
+    assert_eq!(inputs.len(), 3, "{inputs:?}");
+}

@@ -243,21 +243,52 @@ impl HttpFetcher {
             .clone()
     }
 
-    /// Fetches a small text resource (a sitemap) with the same client and politeness.
-    /// A text resource (a sitemap). `secrets`: send `--header` and `--cookie` (only to the host
-    /// the user named; a sitemap index can point anywhere).
+    /// A small text resource (a sitemap, `.xml.gz` too), with the same client and politeness,
+    /// following redirects. `secrets`: send `--header` and `--cookie` (only to the host the user
+    /// named, and never after a redirect to another; a sitemap index can point anywhere).
     pub async fn fetch_text(&self, url: &Url, secrets: bool) -> Result<String, PageError> {
-        let response = self.get_with_retries(url, secrets).await?;
-        if response.status >= 400 {
-            return Err(PageError {
-                kind: ErrorKind::HttpStatus,
-                message: format!("HTTP {} from {url}", response.status),
-                status: Some(response.status),
-            });
+        let mut current = url.clone();
+        for _ in 0..=self.options.max_redirects {
+            let send = secrets && may_receive_secrets(url, &current);
+            let response = self.get_with_retries(&current, send).await?;
+            if (300..400).contains(&response.status) {
+                current = next_hop(&current, &response.headers)?;
+                continue;
+            }
+            if response.status >= 400 {
+                return Err(PageError {
+                    kind: ErrorKind::HttpStatus,
+                    message: format!("HTTP {} from {current}", response.status),
+                    status: Some(response.status),
+                });
+            }
+            return Ok(gunzipped(&response.body));
         }
-        Ok(String::from_utf8_lossy(&response.body).into_owned())
+        Err(PageError::new(
+            ErrorKind::RedirectLoop,
+            format!("{url}: more than {} redirects", self.options.max_redirects),
+        ))
     }
 }
+
+/// A body that is a gzip file (`sitemap.xml.gz` served as such, not as an encoding) inflated;
+/// any other body as text.
+fn gunzipped(body: &[u8]) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    if body.starts_with(&[0x1f, 0x8b])
+        && flate2::read::GzDecoder::new(body)
+            .take(MAX_INFLATED as u64)
+            .read_to_string(&mut text)
+            .is_ok()
+    {
+        return text;
+    }
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// A sitemap holds at most 50 MB uncompressed (sitemaps.org); more is a decompression bomb.
+const MAX_INFLATED: usize = 50 * 1024 * 1024;
 
 /// The user's headers and cookie, marked sensitive so no debug output shows them.
 fn secret_headers(options: &FetchOptions) -> Result<HeaderMap, ClientError> {

@@ -45,23 +45,35 @@ async fn add_sitemap(
     limit: usize,
     http: &HttpFetcher,
 ) -> Result<(), SetupError> {
-    let url = parse_url(sitemap).map_err(|e| SetupError::Sitemap {
+    let root = parse_url(sitemap).map_err(|e| SetupError::Sitemap {
         url: sitemap.to_owned(),
         reason: e.to_string(),
     })?;
-    let own_host = url.host_str().map(str::to_owned);
-    let mut queue = vec![(url, 0)];
+    let own_host = root.host_str().map(str::to_owned);
+    let mut visited = std::collections::HashSet::new();
+    let mut queue = vec![(root.clone(), 0)];
     let mut added = 0;
     while let Some((url, depth)) = queue.pop() {
+        // An index that lists itself (or a cycle of them) is read once; past the limit, no more.
+        if added >= limit || !visited.insert(url.to_string()) {
+            continue;
+        }
         // Child sitemaps come from remote content: the user's credentials go to their host only.
         let secrets = url.host_str().map(str::to_owned) == own_host;
-        let xml = http
-            .fetch_text(&url, secrets)
-            .await
-            .map_err(|e| SetupError::Sitemap {
-                url: url.to_string(),
-                reason: e.message,
-            })?;
+        let xml = match http.fetch_text(&url, secrets).await {
+            Ok(xml) => xml,
+            // The sitemap the user named must be readable; a broken child is one bad target.
+            Err(e) if url == root => {
+                return Err(SetupError::Sitemap {
+                    url: url.to_string(),
+                    reason: e.message,
+                });
+            }
+            Err(e) => {
+                list.add_bad(url.as_str(), &format!("sitemap {url}: {}", e.message));
+                continue;
+            }
+        };
         let (is_index, locs) = parse_sitemap(&xml);
         if is_index {
             // Children are fetched in listed order.
