@@ -23,6 +23,21 @@ fn url(s: &str) -> url::Url {
 }
 
 #[tokio::test]
+async fn a_cookie_whose_value_is_not_ascii_is_kept() {
+    let server = common::start().await;
+    let page = fetcher(|_| {})
+        .fetch("utf8", &url(&server.url("/utf8-cookie")))
+        .await
+        .expect("page");
+    assert_eq!(page.set_cookies.len(), 1);
+    assert!(
+        page.set_cookies[0].header.starts_with("prefs="),
+        "{:?}",
+        page.set_cookies
+    );
+}
+
+#[tokio::test]
 async fn redirect_chain_is_recorded_with_every_cookie() {
     let server = common::start().await;
     let page = fetcher(|_| {})

@@ -102,9 +102,9 @@ impl HttpFetcher {
                     .headers
                     .get_all(header::SET_COOKIE)
                     .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .map(|h| SetCookie {
-                        header: h.to_owned(),
+                    // Values in UTF-8 (or worse) are still cookies a visitor keeps.
+                    .map(|v| SetCookie {
+                        header: String::from_utf8_lossy(v.as_bytes()).into_owned(),
                         url: url.to_string(),
                     }),
             );

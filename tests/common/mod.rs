@@ -59,6 +59,18 @@ fn with_cookie(mut resp: Response, cookie: &'static str) -> Response {
     resp
 }
 
+/// A cookie whose value is UTF-8, as some sites send: a header that is not ASCII.
+async fn utf8_cookie() -> Response {
+    let mut resp = html(SEED_LIKE_PAGE_FOR_COOKIES);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_bytes("prefs=bleu-été; Max-Age=3600; Path=/".as_bytes()).expect("bytes"),
+    );
+    resp
+}
+
+const SEED_LIKE_PAGE_FOR_COOKIES: &str = "<!DOCTYPE html><html lang=\"fr\"><head><title>Préférences</title></head><body><main><h1>Vos préférences</h1><p>Le thème choisi est enregistré.</p></main></body></html>";
+
 fn redirect(status: StatusCode, to: &str, cookie: &'static str) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -216,6 +228,7 @@ pub async fn start() -> Server {
                 )
             }),
         )
+        .route("/utf8-cookie", get(utf8_cookie))
         .route("/gzip", get(gzip))
         .route("/brotli", get(brotli))
         .route("/windows-1252", get(windows_1252))
