@@ -192,7 +192,12 @@ fn is_html_file_name(path: &Path) -> bool {
 pub fn html_files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
+    // A symbolic link back up the tree must not walk forever: each real folder is read once.
+    let mut visited = std::collections::HashSet::new();
     while let Some(d) = stack.pop() {
+        if !visited.insert(std::fs::canonicalize(&d)?) {
+            continue;
+        }
         for entry in std::fs::read_dir(&d)? {
             let path = entry?.path();
             if path.is_dir() {
@@ -241,6 +246,18 @@ pub fn in_shard(target: &Target, shard: (u32, u32)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_with_a_link_back_up_is_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("site");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("index.html"), "<html></html>").unwrap();
+        std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+        let found = html_files_under(dir.path()).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
 
     #[test]
     fn scheme_less_targets_default_to_https() {
