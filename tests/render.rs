@@ -261,3 +261,74 @@ async fn a_missing_browser_is_a_clear_error() {
     let err = pipeline::run(s).await.err().expect("no browser");
     assert!(err.to_string().contains("/nonexistent/chromium"), "{err}");
 }
+
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, bool, bool)>>>;
+
+/// A page on 127.0.0.1 that loads a script of its own and one of a third party; every request
+/// is recorded with whether it carried the staging cookie and header.
+async fn credentials_server(seen: Seen) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let port = addr.port();
+    let app = Router::new().fallback(move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+        let seen = seen.clone();
+        async move {
+            let cookie = headers
+                .get(header::COOKIE)
+                .is_some_and(|c| c.to_str().unwrap_or_default().contains("staging=s3cret"));
+            let staging = headers.contains_key("x-staging-token");
+            seen.lock().unwrap().push((uri.path().to_owned(), cookie, staging));
+            match uri.path() {
+                "/secret-page" => page(
+                    "Staging shop",
+                    &format!(
+                        "<script src=\"/own.js\"></script><script src=\"http://{TRACKER_HOST}:{port}/collect.js\"></script>"
+                    ),
+                    "",
+                ),
+                _ => (
+                    [(header::CONTENT_TYPE, "application/javascript")],
+                    "void 0;",
+                )
+                    .into_response(),
+            }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test]
+async fn staging_credentials_reach_the_target_host_and_no_third_party() {
+    let seen: Seen = Default::default();
+    let addr = credentials_server(seen.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut s = settings(vec![format!("http://{addr}/secret-page")], out.path());
+    s.fetch.cookie = Some("staging=s3cret".into());
+    s.fetch.headers = vec![("X-Staging-Token".into(), "t0k3n".into())];
+    s.banner_wait = Duration::from_secs(1);
+    s.choice = None;
+    let outcome = pipeline::run(s).await.expect("run");
+    assert!(
+        outcome.report.pages[0].error.is_none(),
+        "{:?}",
+        outcome.report.pages[0].error
+    );
+    let seen = seen.lock().unwrap().clone();
+    let of = |path: &str| seen.iter().find(|(p, ..)| p == path).cloned();
+    assert_eq!(
+        of("/secret-page"),
+        Some(("/secret-page".into(), true, true)),
+        "{seen:?}"
+    );
+    assert_eq!(
+        of("/own.js"),
+        Some(("/own.js".into(), true, true)),
+        "{seen:?}"
+    );
+    assert_eq!(
+        of("/collect.js"),
+        Some(("/collect.js".into(), false, false)),
+        "{seen:?}"
+    );
+}

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use chromiumoxide::Page as Tab;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::emulation::SetUserAgentOverrideParams;
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventRequestWillBeSent, Headers, SetExtraHttpHeadersParams,
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams as FetchEnableParams, EventRequestPaused, HeaderEntry,
 };
+use chromiumoxide::cdp::browser_protocol::network::{EventRequestWillBeSent, SetCookieParams};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::browser_protocol::storage::GetCookiesParams;
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
@@ -33,7 +34,60 @@ pub struct Visit<'r> {
     pub url: String,
     requests: RequestLog,
     listener: tokio::task::JoinHandle<()>,
+    /// Adds `--header` to the target host's requests, when there are headers to add.
+    credentials: Option<tokio::task::JoinHandle<()>>,
     _slot: OwnedSemaphorePermit,
+}
+
+/// `--cookie` and `--header` go to the target's own host only, as in static mode: the cookie is
+/// set for that host's URL (the browser sends it nowhere else), and the headers are added to its
+/// requests alone by pausing each request (DevTools `Fetch` domain). Returns the task that does it.
+async fn send_credentials(
+    tab: &Tab,
+    url: &str,
+    fetch: &crate::fetch::FetchOptions,
+) -> Result<Option<tokio::task::JoinHandle<()>>, RenderError> {
+    if let Some(cookie) = &fetch.cookie {
+        for (name, value) in cookie.split(';').filter_map(|p| p.split_once('=')) {
+            let params = SetCookieParams::builder()
+                .name(name.trim())
+                .value(value.trim())
+                .url(url)
+                .build()
+                .map_err(RenderError::Browser)?;
+            tab.execute(params).await?;
+        }
+    }
+    if fetch.headers.is_empty() {
+        return Ok(None);
+    }
+    let target = url::Url::parse(url).map_err(|e| RenderError::Browser(e.to_string()))?;
+    let mut paused = tab.event_listener::<EventRequestPaused>().await?;
+    tab.execute(FetchEnableParams::default()).await?;
+    let (tab, extra) = (tab.clone(), fetch.headers.clone());
+    Ok(Some(tokio::spawn(async move {
+        while let Some(ev) = paused.next().await {
+            let mut params = ContinueRequestParams::new(ev.request_id.clone());
+            let own = url::Url::parse(&ev.request.url).is_ok_and(|u| {
+                u.host_str() == target.host_str()
+                    && (u.scheme() == "https" || target.scheme() == "http")
+            });
+            if own {
+                let mut headers: Vec<HeaderEntry> = ev
+                    .request
+                    .headers
+                    .inner()
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| HeaderEntry::new(k, v.as_str().unwrap_or_default()))
+                    .collect();
+                headers.extend(extra.iter().map(|(k, v)| HeaderEntry::new(k, v)));
+                params.headers = Some(headers);
+            }
+            let _ = tab.execute(params).await;
+        }
+    })))
 }
 
 impl<'r> Visit<'r> {
@@ -51,20 +105,7 @@ impl<'r> Visit<'r> {
             .build()
             .map_err(RenderError::Browser)?;
         tab.execute(ua).await?;
-        let mut extra: Vec<(String, String)> = fetch.headers.clone();
-        if let Some(c) = &fetch.cookie {
-            extra.push(("Cookie".into(), c.clone()));
-        }
-        if !extra.is_empty() {
-            let map: serde_json::Map<String, serde_json::Value> = extra
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect();
-            tab.execute(SetExtraHttpHeadersParams::new(Headers::new(
-                serde_json::Value::Object(map),
-            )))
-            .await?;
-        }
+        let credentials = send_credentials(&tab, &url, fetch).await?;
         let requests: RequestLog = Arc::default();
         let mut events = tab.event_listener::<EventRequestWillBeSent>().await?;
         let sink = requests.clone();
@@ -87,6 +128,7 @@ impl<'r> Visit<'r> {
             url,
             requests,
             listener,
+            credentials,
             _slot: slot,
         })
     }
@@ -289,6 +331,9 @@ impl<'r> Visit<'r> {
     /// Closes the tab and its browser context.
     pub async fn close(self) {
         self.listener.abort();
+        if let Some(task) = &self.credentials {
+            task.abort();
+        }
         let _ = self.tab.close().await;
         self.renderer.dispose(self.context).await;
     }
