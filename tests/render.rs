@@ -12,6 +12,10 @@ use cookie_audit::facts::Mode;
 use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
 
+/// One Chromium at a time: a test checks that no Chromium outlives its run, which another
+/// test's browser would.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The "tracker" host, resolved to 127.0.0.1 by Chromium's host-resolver rules.
 const TRACKER_HOST: &str = "www.googletagmanager.com";
 
@@ -125,6 +129,7 @@ fn chromium_processes_using(dir_marker: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn render_mode_sees_injected_banners_and_what_reject_does() {
+    let _one = ONE_BROWSER.lock().await;
     let addr = start().await;
     let out = tempfile::tempdir().unwrap();
     let url = |p: &str| format!("http://{addr}/{p}");
@@ -300,6 +305,7 @@ async fn credentials_server(seen: Seen) -> SocketAddr {
 
 #[tokio::test]
 async fn staging_credentials_reach_the_target_host_and_no_third_party() {
+    let _one = ONE_BROWSER.lock().await;
     let seen: Seen = Default::default();
     let addr = credentials_server(seen.clone()).await;
     let out = tempfile::tempdir().unwrap();
