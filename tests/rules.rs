@@ -313,3 +313,24 @@ fn a_rule_that_fails_on_a_page_is_reported_on_that_page_not_passed() {
         cookie_audit::report::render(cookie_audit::report::Format::Sarif, &full, &rules).unwrap();
     assert!(sarif.contains("could not be evaluated"));
 }
+
+#[test]
+fn every_profile_setting_is_read_by_a_rule() {
+    let profiles =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/profiles.toml"))
+            .unwrap();
+    let table: toml::Table = profiles.parse().unwrap();
+    let settings = table["eu"]["settings"].as_table().unwrap();
+    let mut rules = String::new();
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/checks")).unwrap()
+    {
+        rules.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    for key in settings.keys() {
+        assert!(
+            rules.contains(&format!("profile.settings.{key}")),
+            "profile setting {key} is read by no rule"
+        );
+    }
+}
