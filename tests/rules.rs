@@ -334,3 +334,36 @@ fn every_profile_setting_is_read_by_a_rule() {
         );
     }
 }
+
+#[test]
+fn a_rule_naming_an_unknown_variable_or_function_is_refused_at_load() {
+    let variable = load_error(
+        "custom-rule.toml",
+        &GOOD_RULE.replace(
+            "condition = \"!has_role(banner, 'settings')\"",
+            "condition = \"!has_role(bannr, 'settings')\"",
+        ),
+    );
+    assert!(variable.contains("custom-rule.toml:"), "{variable}");
+    assert!(variable.contains("unknown variable `bannr`"), "{variable}");
+    let function = load_error(
+        "custom-rule.toml",
+        &GOOD_RULE.replace(
+            "condition = \"!has_role(banner, 'settings')\"",
+            "condition = \"!has_rol(banner, 'settings')\"",
+        ),
+    );
+    assert!(
+        function.contains("unknown function `has_rol`"),
+        "{function}"
+    );
+    // Names a comprehension binds are known inside it.
+    let bound = rule_dir(
+        "custom-rule.toml",
+        &GOOD_RULE.replace(
+            "condition = \"!has_role(banner, 'settings')\"",
+            "condition = \"!banner.buttons.exists(b, b.role == 'settings')\"",
+        ),
+    );
+    assert!(pipeline::load(Some(bound.path()), "eu").is_ok());
+}

@@ -294,33 +294,124 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
 }
 
 /// Compiles a CEL expression; a syntax error names the file, the key's line and the column.
+/// The variables a rule sees (bound in `rules/eval.rs`).
+pub const VARIABLES: [&str; 8] = [
+    "banner", "cookies", "trackers", "signals", "evidence", "render", "page", "profile",
+];
+
+/// CEL's own functions and macros a rule may call, besides `functions::NAMES`.
+const BUILTINS: [&str; 40] = [
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "string",
+    "int",
+    "uint",
+    "double",
+    "bytes",
+    "bool",
+    "has",
+    "exists",
+    "all",
+    "exists_one",
+    "filter",
+    "map",
+    "max",
+    "min",
+    "duration",
+    "timestamp",
+    "type",
+    "dyn",
+    "lowerAscii",
+    "upperAscii",
+    "trim",
+    "split",
+    "replace",
+    "substring",
+    "indexOf",
+    "lastIndexOf",
+    "charAt",
+    "format",
+    "getFullYear",
+    "getMonth",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+];
+
+/// Names a comprehension binds: `cookies.exists(c, ...)` binds `c`.
+static BOUND: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:exists_one|exists|all|filter|map)\(\s*([A-Za-z_]\w*)\s*,")
+        .expect("static regex")
+});
+
+/// A name the engine does not know: a typo would make the rule fail on every page (or, behind
+/// `&&`, never fire), so it is refused at load.
+fn unknown_name(program: &Program, src: &str) -> Option<String> {
+    let bound: Vec<&str> = BOUND
+        .captures_iter(src)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    let refs = program.references();
+    let mut variables = refs.variables();
+    variables.sort_unstable();
+    if let Some(v) = variables
+        .into_iter()
+        .find(|v| !VARIABLES.contains(v) && !bound.contains(v))
+    {
+        return Some(format!(
+            "unknown variable `{v}` (rules see {})",
+            VARIABLES.join(", ")
+        ));
+    }
+    let mut functions = refs.functions();
+    functions.sort_unstable();
+    functions
+        .into_iter()
+        .filter(|f| f.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        .find(|f| !BUILTINS.contains(f) && !super::functions::NAMES.contains(f))
+        .map(|f| format!("unknown function `{f}`"))
+}
+
 fn compile_expr(source: &Source, key: &str, src: &str) -> Result<Expr, KnowledgeError> {
-    Program::compile(src)
-        .map(|program| Expr {
-            source: src.to_owned(),
-            program,
-        })
-        .map_err(|errors| {
-            let detail = errors
-                .errors
-                .iter()
-                .map(|e| {
-                    format!(
-                        "line {} column {} of the expression: {}",
-                        e.pos.0,
-                        e.pos.1 + 1,
-                        e.msg
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            let line = line_of_key(&source.text, key);
-            KnowledgeError::new(
-                source,
-                line,
-                format!("invalid CEL in `{key}`: {detail}\n    {}", src.trim()),
-            )
-        })
+    let compiled = Program::compile(src).map(|program| Expr {
+        source: src.to_owned(),
+        program,
+    });
+    if let Ok(expr) = &compiled
+        && let Some(why) = unknown_name(&expr.program, src)
+    {
+        return Err(KnowledgeError::new(
+            source,
+            line_of_key(&source.text, key),
+            format!("`{key}`: {why}\n    {}", src.trim()),
+        ));
+    }
+    compiled.map_err(|errors| {
+        let detail = errors
+            .errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "line {} column {} of the expression: {}",
+                    e.pos.0,
+                    e.pos.1 + 1,
+                    e.msg
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let line = line_of_key(&source.text, key);
+        KnowledgeError::new(
+            source,
+            line,
+            format!("invalid CEL in `{key}`: {detail}\n    {}", src.trim()),
+        )
+    })
 }
 
 fn compile_template(source: &Source, template: &str) -> Result<Vec<Piece>, KnowledgeError> {
