@@ -110,6 +110,13 @@ pub fn truncate_middle(s: &str, max_chars: usize) -> String {
     format!("{start}…{end}")
 }
 
+/// `host` is `domain` or one of its subdomains (`cdn.example.com` is within `example.com`;
+/// `badexample.com` is not).
+pub fn host_within(host: &str, domain: &str) -> bool {
+    host.strip_suffix(domain)
+        .is_some_and(|sub| sub.is_empty() || sub.ends_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +139,13 @@ mod tests {
             "polityka plikow personvernerklæring odegaard"
         );
         assert_eq!(normalize("×"), "×");
+    }
+
+    #[test]
+    fn hosts_are_within_a_domain_on_a_dot_boundary() {
+        assert!(host_within("example.com", "example.com"));
+        assert!(host_within("cdn.example.com", "example.com"));
+        assert!(!host_within("badexample.com", "example.com"));
     }
 
     #[test]

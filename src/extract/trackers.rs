@@ -372,7 +372,7 @@ fn is_google(t: &Tracker) -> bool {
         "googlesyndication.com",
     ]
     .iter()
-    .any(|d| host == *d || host.strip_suffix(d).is_some_and(|sub| sub.ends_with('.')))
+    .any(|d| crate::text::host_within(host, d))
         || t.element == TrackerElement::Inline
             && t.vendor.as_deref().is_some_and(|v| v.contains("Google"))
 }

@@ -96,14 +96,15 @@ impl Cmp {
 
     pub fn owns_script(&self, url: &url::Url) -> bool {
         let host = url.host_str().unwrap_or_default();
-        self.scripts.hosts.iter().any(|h| {
-            host.strip_suffix(h.as_str())
-                .is_some_and(|sub| sub.is_empty() || sub.ends_with('.'))
-        }) || self
-            .scripts
-            .paths
+        self.scripts
+            .hosts
             .iter()
-            .any(|p| url[url::Position::BeforePath..].contains(p.as_str()))
+            .any(|h| crate::text::host_within(host, h))
+            || self
+                .scripts
+                .paths
+                .iter()
+                .any(|p| url[url::Position::BeforePath..].contains(p.as_str()))
     }
 }
 

@@ -128,7 +128,7 @@ impl CosmeticFilters {
     }
 
     fn applies(&self, rule: &Rule, host: &str) -> bool {
-        let on = |d: &String| host == d || host.ends_with(&format!(".{d}"));
+        let on = |d: &String| crate::text::host_within(host, d);
         if !rule.domains.is_empty() && !rule.domains.iter().any(on) {
             return false;
         }
