@@ -2,7 +2,9 @@
 // <div data-cookie-audit-shadow-root>, computed visibility becomes `hidden`, live checkbox
 // state becomes `checked`, every control gets a handle and its rendered style, and fixed or
 // sticky elements their share of the viewport. Controls get the handle in the live DOM too,
-// so a later click can find them.
+// so a later click can find them. `frameTag` carries a fresh random part for each snapshot: a
+// handle left by an earlier snapshot, or one the page wrote itself, never matches a new one, and
+// the page's own `data-cookie-audit-*` attributes are dropped so it cannot fake our marks.
 (function (frameTag) {
   const VOID = new Set(['area','base','br','col','embed','hr','img','input','link','meta','source','track','wbr']);
   const RAW = new Set(['script','style','textarea','title','xmp','noscript']);
@@ -38,7 +40,7 @@
     const tag = node.localName;
     out.push('<' + tag);
     for (const a of node.attributes) {
-      if (a.name === 'checked' || a.name === 'hidden') continue;
+      if (a.name === 'checked' || a.name === 'hidden' || a.name.startsWith('data-cookie-audit-')) continue;
       out.push(' ' + a.name + '="' + attr(a.value) + '"');
     }
     if (tag === 'input' && node.checked) out.push(' checked');

@@ -1,6 +1,7 @@
 //! One visit: a tab in its own browser context, the requests it makes, and what can be read from
 //! it or done in it (the DOM with shadow roots and frames folded in, cookies, storage, a click).
 
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -184,10 +185,13 @@ impl<'r> Visit<'r> {
     }
 
     /// The page's DOM, and the DOM of each of its frames appended at the end of the body.
+    /// Control handles are `m-<nonce>-<n>` (`f<i>-<nonce>-<n>` in frame i), with a nonce the page
+    /// cannot predict, new for each snapshot.
     pub async fn snapshot(&self) -> Result<String, RenderError> {
+        let nonce = format!("{:016x}", RandomState::new().hash_one(Instant::now()));
         let main: String = self
             .tab
-            .evaluate(format!("({SNAPSHOT_JS})('m')"))
+            .evaluate(format!("({SNAPSHOT_JS})('m-{nonce}')"))
             .await?
             .into_value()
             .map_err(|e| RenderError::Browser(e.to_string()))?;
@@ -205,7 +209,7 @@ impl<'r> Visit<'r> {
                 continue;
             }
             if let Some(html) = self
-                .eval_in_frame::<String>(frame, format!("({SNAPSHOT_JS})('f{i}')"))
+                .eval_in_frame::<String>(frame, format!("({SNAPSHOT_JS})('f{i}-{nonce}')"))
                 .await
             {
                 frames.push_str(&format!(
@@ -219,7 +223,8 @@ impl<'r> Visit<'r> {
         })
     }
 
-    /// Clicks the element a snapshot marked with `handle` (`m-…` in the page, `fN-…` in frame N).
+    /// Clicks the element the last snapshot marked with `handle` (`m-…` in the page, `fN-…` in
+    /// frame N).
     pub async fn click(&self, handle: &str) -> Result<(), RenderError> {
         let frame_prefix = handle.split('-').next().unwrap_or("m");
         let js = format!(
