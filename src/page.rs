@@ -68,6 +68,8 @@ pub struct ChoiceObservation {
     pub choice: Choice,
     /// Clicks the choice took, or why it could not be made.
     pub clicks: Result<u32, String>,
+    /// Why the choice may not have been recorded although the clicks were made.
+    pub doubt: Option<String>,
     /// The cookie jar after the choice.
     pub cookies: Vec<RawCookie>,
     /// URLs requested after the click.

@@ -11,6 +11,7 @@ use axum::routing::get;
 use cookie_audit::facts::Mode;
 use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
+use cookie_audit::rules::Confidence;
 
 /// One Chromium at a time: a test checks that no Chromium outlives its run, which another
 /// test's browser would.
@@ -34,6 +35,49 @@ setTimeout(function () {{
 </script>"#
     )
 }
+
+/// A banner whose only refusal is in its settings layer: untick the purposes, then save. `switch`
+/// draws one purpose switch (`{id}` and `{label}` filled in); `is_on` reads one in script.
+fn settings_banner_js(switch: &str, is_on: &str, load_tracker: &str) -> String {
+    let switches: String = [
+        ("analytics", "Audience measurement"),
+        ("ads", "Personalised advertising"),
+    ]
+    .iter()
+    .map(|(id, label)| switch.replace("{id}", id).replace("{label}", label))
+    .collect();
+    format!(
+        r#"<script>
+setTimeout(function () {{
+  var box = document.createElement('div');
+  box.id = 'cookie-law-info-bar'; box.setAttribute('role', 'dialog'); box.setAttribute('aria-label', 'Cookie settings');
+  box.style.cssText = 'position:fixed;bottom:0;left:0;right:0;background:#fff;padding:16px;border-top:1px solid #ccc';
+  box.innerHTML = '<div id="first"><p>We use cookies to measure our audience and to show personalised advertising. You can accept them all or choose which ones we may use. <a href="/privacy">Privacy policy</a></p>' +
+    '<button id="accept" style="padding:10px 20px">Accept all</button> <button id="customise" style="padding:10px 20px">Customise</button></div>' +
+    '<div id="second" style="display:none"><p>Choose the purposes you agree to.</p>{switches}' +
+    '<button id="save" style="padding:10px 20px">Save my choices</button></div>';
+  document.body.appendChild(box);
+  var on = function (id) {{ {is_on} }};
+  box.querySelector('#accept').addEventListener('click', function () {{ box.remove(); {load_tracker} }});
+  box.querySelector('#customise').addEventListener('click', function () {{
+    box.querySelector('#first').style.display = 'none'; box.querySelector('#second').style.display = 'block';
+  }});
+  box.querySelector('#save').addEventListener('click', function () {{
+    document.cookie = 'cookie_consent=' + (on('analytics') ? 'analytics' : 'none') + '; path=/; max-age=15552000';
+    box.remove();
+    if (on('analytics')) {{ {load_tracker} }}
+  }});
+}}, 400);
+</script>"#
+    )
+}
+
+/// Real checkboxes, ticked in advance: unticking them and saving refuses.
+const CHECKBOX: &str = r#"<label><input type="checkbox" id="c-{id}" checked> {label}</label>"#;
+const CHECKBOX_ON: &str = "return box.querySelector('#c-' + id).checked;";
+/// Switches drawn with spans and a class, which nothing outside the page's script can read.
+const SPAN_SWITCH: &str = r#"<p><span class="toggle is-on" id="t-{id}" onclick="this.classList.toggle(\'is-on\')"></span> {label}</p>"#;
+const SPAN_ON: &str = "return box.querySelector('#t-' + id).classList.contains('is-on');";
 
 const IN_BODY: &str = "(function(){ var d = document.createElement('div'); document.body.appendChild(d); d.innerHTML = html; return document; })()";
 const IN_SHADOW: &str = "(function(){ var h = document.createElement('div'); h.id = 'cmp-host'; document.body.appendChild(h); var s = h.attachShadow({mode: 'open'}); s.innerHTML = html; return s; })()";
@@ -69,6 +113,31 @@ async fn route(Path(name): Path<String>, State(port): State<u16>) -> Response {
             "",
             &format!(
                 "<iframe src=\"http://localhost:{port}/frame\" style=\"position:fixed;bottom:0;width:100%;height:220px;border:0\"></iframe>"
+            ),
+        ),
+        "settings-checkboxes" => page(
+            "Refusal through settings",
+            "",
+            &settings_banner_js(CHECKBOX, CHECKBOX_ON, &load_tracker),
+        ),
+        "settings-spans" => page(
+            "Refusal through settings the auditor cannot read",
+            "",
+            &settings_banner_js(SPAN_SWITCH, SPAN_ON, &load_tracker),
+        ),
+        // Elements carrying the handles an earlier snapshot format used, placed before the banner
+        // so that a lookup by handle would find them first: a click on them plants a cookie.
+        "planted" => page(
+            "Planted handles",
+            "",
+            &format!(
+                "<div>{}</div>{}",
+                (0..80)
+                    .map(|i| format!(
+                        "<span data-cookie-audit-id=\"m-{i}\" data-cookie-audit-box=\"0.900\" onclick=\"document.cookie='planted=1; path=/'\"></span>"
+                    ))
+                    .collect::<String>(),
+                banner_js(IN_BODY, "")
             ),
         ),
         "frame" => Html(format!(
@@ -133,8 +202,17 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
     let addr = start().await;
     let out = tempfile::tempdir().unwrap();
     let url = |p: &str| format!("http://{addr}/{p}");
-    let names = ["honours", "shadow", "framed", "ignores", "tracks-early"];
-    let outcome = pipeline::run(settings(names.iter().map(|n| url(n)).collect(), out.path()))
+    let names = [
+        "honours",
+        "shadow",
+        "framed",
+        "ignores",
+        "tracks-early",
+        "planted",
+    ];
+    let through_settings = ["settings-checkboxes", "settings-spans"];
+    let all = names.iter().chain(&through_settings).map(|n| url(n));
+    let outcome = pipeline::run(settings(all.collect(), out.path()))
         .await
         .expect("render run");
     let page = |n: &str| {
@@ -224,6 +302,56 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
         .unwrap();
     assert!(after.cookies_after.iter().any(|c| c.name == "_ga"));
     assert!(after.trackers_after.iter().any(|t| t.host == TRACKER_HOST));
+
+    // A click goes to the control the snapshot saw, whatever handles the page wrote itself.
+    let planted = page("planted").facts.render.as_ref().unwrap();
+    let jar = &planted.interaction.as_ref().unwrap().cookies_after;
+    assert!(
+        jar.iter().any(|c| c.name == "cookie_consent") && jar.iter().all(|c| c.name != "planted"),
+        "{jar:?}"
+    );
+
+    // Refusing in the settings layer: untick and save. With real checkboxes the auditor knows it
+    // refused; with switches it cannot read, tracking after "save" is only a possible failure.
+    let interaction = |n: &str| {
+        page(n)
+            .facts
+            .render
+            .as_ref()
+            .and_then(|r| r.interaction.clone())
+            .unwrap_or_else(|| panic!("{n}: no interaction"))
+    };
+    let honest = interaction("settings-checkboxes");
+    assert_eq!(
+        (
+            honest.clicks,
+            honest.error.as_deref(),
+            honest.doubt.as_deref()
+        ),
+        (Some(3), None, None)
+    );
+    assert!(
+        !rules_of(page("settings-checkboxes")).contains(&"reject-not-honoured"),
+        "{:?}",
+        page("settings-checkboxes").findings
+    );
+    let unreadable = interaction("settings-spans");
+    assert_eq!(
+        (unreadable.clicks, unreadable.error.as_deref()),
+        (Some(3), None)
+    );
+    assert!(unreadable.doubt.is_some());
+    let finding = page("settings-spans")
+        .findings
+        .iter()
+        .find(|f| f.rule == "reject-not-honoured")
+        .expect("tracking after the save is reported");
+    assert_eq!(finding.confidence, Confidence::Possible);
+    assert!(
+        finding.message.contains("may not have been recorded"),
+        "{}",
+        finding.message
+    );
 
     let early = page("tracks-early");
     let rules = rules_of(early);

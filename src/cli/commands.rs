@@ -115,14 +115,14 @@ pub fn rules_test(dir: Option<&Path>) -> anyhow::Result<(String, bool)> {
         }
         failed += 1;
         let _ = writeln!(out, "FAIL {} › {}", o.rule.id, o.example.name);
-        let expected = if o.example.fires {
-            "fires"
-        } else {
-            "stays silent"
+        let expected = match (o.example.fires, o.example.confidence) {
+            (true, Some(c)) => format!("fires ({})", c.as_str()),
+            (true, None) => "fires".to_owned(),
+            (false, _) => "stays silent".to_owned(),
         };
         let actual = match &o.fired {
-            Ok(true) => "fired".to_owned(),
-            Ok(false) => "stayed silent".to_owned(),
+            Ok(Some(c)) => format!("fired ({})", c.as_str()),
+            Ok(None) => "stayed silent".to_owned(),
             Err(e) => format!("error: {e}"),
         };
         let _ = writeln!(out, "  - expected: {expected}\n  + actual:   {actual}");

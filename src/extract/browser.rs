@@ -55,6 +55,7 @@ fn interaction(choice: &ChoiceObservation, facts: Folding<'_>) -> Interaction {
         cookies_after: classify_all(&choice.cookies, facts, false),
         trackers_after,
         error: choice.clicks.as_ref().err().cloned(),
+        doubt: choice.doubt.clone(),
     }
 }
 

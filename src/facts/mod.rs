@@ -201,4 +201,7 @@ pub struct Interaction {
     pub cookies_after: Vec<Cookie>,
     pub trackers_after: Vec<Tracker>,
     pub error: Option<String>,
+    /// Why the choice may not have been recorded though every click was made (the settings
+    /// layer offered nothing the auditor could untick, the banner stayed open...).
+    pub doubt: Option<String>,
 }

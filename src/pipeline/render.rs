@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use crate::extract::extract;
-use crate::facts::{Banner, Choice, Mode, Role};
+use crate::facts::{Banner, Button, Category, Choice, Mode, Role};
 use crate::fetch::render::{Renderer, Visit};
 use crate::knowledge::Knowledge;
 use crate::page::{BrowserObservation, ChoiceObservation, ErrorKind, Page, PageError};
@@ -157,11 +157,19 @@ async fn make_choice(
     url: &str,
 ) -> ChoiceObservation {
     let mark = visit.request_count();
-    let clicks = click_through(visit, banner, choice, knowledge, url).await;
+    let made = click_through(visit, banner, choice, knowledge, url).await;
     visit.settle(Duration::from_secs(3)).await;
+    let doubt = match &made {
+        Ok(made) => match &made.doubt {
+            Some(doubt) => Some(doubt.clone()),
+            None => still_open(visit, knowledge, url, &made.last).await,
+        },
+        Err(_) => None,
+    };
     ChoiceObservation {
         choice,
-        clicks,
+        clicks: made.map(|m| m.clicks),
+        doubt,
         cookies: visit.cookies().await,
         requests: visit
             .requests_since(mark)
@@ -171,24 +179,56 @@ async fn make_choice(
     }
 }
 
+/// The clicks a choice took, the label of the last one, and why the choice may not have been
+/// recorded although every click was made.
+struct Made {
+    clicks: u32,
+    last: String,
+    doubt: Option<String>,
+}
+
+/// A banner still showing the control that was clicked last did not take the choice, as far as
+/// the auditor can tell.
+async fn still_open(
+    visit: &Visit<'_>,
+    knowledge: &Knowledge,
+    url: &str,
+    last: &str,
+) -> Option<String> {
+    let html = visit.snapshot().await.ok()?;
+    let banner = banner_of(&html, url, knowledge).filter(|b| b.present)?;
+    banner
+        .buttons
+        .iter()
+        .any(|b| b.label == last)
+        .then(|| format!("the banner was still shown after clicking {last:?}"))
+}
+
 /// The first-layer button, else through settings; a refusal there is "save" with every
-/// purpose unticked. The number of clicks it took.
+/// purpose unticked.
 async fn click_through(
     visit: &Visit<'_>,
     banner: &Banner,
     choice: Choice,
     knowledge: &Knowledge,
     url: &str,
-) -> Result<u32, String> {
+) -> Result<Made, String> {
     let role = choice.role();
-    let click =
-        |handle: String| async move { visit.click(&handle).await.map_err(|e| e.to_string()) };
-    if let Some(handle) = handle_of(banner, |b| b.role == role && b.first_layer) {
-        click(handle).await?;
-        return Ok(1);
+    let click = |button: &Button| {
+        let handle = button.handle.clone().unwrap_or_default();
+        async move { visit.click(&handle).await.map_err(|e| e.to_string()) }
+    };
+    let made = |clicks: u32, button: &Button, doubt: Option<String>| Made {
+        clicks,
+        last: button.label.clone(),
+        doubt,
+    };
+    if let Some(button) = control(banner, |b| b.role == role && b.first_layer) {
+        click(button).await?;
+        return Ok(made(1, button, None));
     }
     let settings =
-        handle_of(banner, |b| b.role == Role::Settings && b.first_layer).ok_or_else(|| {
+        control(banner, |b| b.role == Role::Settings && b.first_layer).ok_or_else(|| {
             format!(
                 "no {} or settings control on the first layer",
                 role.as_str()
@@ -196,18 +236,24 @@ async fn click_through(
         })?;
     click(settings).await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let html = visit.snapshot().await.map_err(|e| e.to_string())?;
-    let second = banner_of(&html, url, knowledge)
+    let second = layer(visit, knowledge, url)
+        .await?
         .ok_or("the banner disappeared after opening its settings")?;
-    if let Some(handle) = handle_of(&second, |b| b.role == role) {
-        click(handle).await?;
-        return Ok(2);
+    if let Some(button) = control(&second, |b| b.role == role) {
+        click(button).await?;
+        return Ok(made(2, button, None));
     }
     if choice == Choice::Reject {
         visit.untick_all().await;
-        if let Some(save) = handle_of(&second, |b| b.role == Role::Settings && !b.first_layer) {
+        // Handles from a snapshot taken after unticking: it also shows what stayed on.
+        let unticked = layer(visit, knowledge, url).await?.unwrap_or(second);
+        // The layer's own settings control saves ("Save my choices"), not the one that opened it.
+        let save = control(&unticked, |b| {
+            b.role == Role::Settings && b.label != settings.label && shown(b)
+        });
+        if let Some(save) = save {
             click(save).await?;
-            return Ok(3);
+            return Ok(made(3, save, unticked_doubt(&unticked)));
         }
     }
     Err(format!(
@@ -216,12 +262,47 @@ async fn click_through(
     ))
 }
 
-fn handle_of(banner: &Banner, wanted: impl Fn(&crate::facts::Button) -> bool) -> Option<String> {
+/// Why unticking may not have refused: no purpose switch could be unticked, or some stayed on.
+fn unticked_doubt(layer: &Banner) -> Option<String> {
+    let purposes: Vec<_> = layer
+        .checkboxes
+        .iter()
+        .filter(|c| !c.disabled && c.category != Category::Necessary)
+        .collect();
+    let on = purposes.iter().filter(|c| c.checked).count();
+    if purposes.is_empty() {
+        Some("the settings layer showed no purpose switch the auditor could untick, so what saving kept is unknown".to_owned())
+    } else if on > 0 {
+        Some(format!(
+            "{on} purpose switch(es) stayed on after the auditor unticked them"
+        ))
+    } else {
+        None
+    }
+}
+
+async fn layer(
+    visit: &Visit<'_>,
+    knowledge: &Knowledge,
+    url: &str,
+) -> Result<Option<Banner>, String> {
+    let html = visit.snapshot().await.map_err(|e| e.to_string())?;
+    Ok(banner_of(&html, url, knowledge))
+}
+
+/// Drawn on screen, as far as the snapshot's rendered style says.
+fn shown(button: &Button) -> bool {
+    button
+        .style
+        .as_ref()
+        .is_none_or(|s| s.width > 0.0 && s.height > 0.0)
+}
+
+fn control(banner: &Banner, wanted: impl Fn(&Button) -> bool) -> Option<&Button> {
     banner
         .buttons
         .iter()
-        .filter(|b| wanted(b))
-        .find_map(|b| b.handle.clone())
+        .find(|b| b.handle.is_some() && wanted(b))
 }
 
 fn banner_of(html: &str, url: &str, knowledge: &Knowledge) -> Option<Banner> {

@@ -194,14 +194,18 @@ fn fire(
         .as_ref()
         .is_some_and(|b| matches!(b.detection, Detection::Generic | Detection::List));
     let heuristic = rule.reads_banner && generic_banner;
+    let in_doubt = match &rule.possible_when {
+        Some(expr) => truthy(expr, ctx)?,
+        None => false,
+    };
     Ok(Some(Finding {
         rule: rule.id.clone(),
         severity: rule.severity_for(&profile.id),
-        confidence: rule.confidence.unwrap_or(if heuristic {
-            Confidence::Possible
-        } else {
-            Confidence::Definite
-        }),
+        confidence: match rule.confidence {
+            Some(fixed) => fixed,
+            None if heuristic || in_doubt => Confidence::Possible,
+            None => Confidence::Definite,
+        },
         message: render_message(&rule.message, ctx)?,
         evidence: match &rule.evidence {
             Some(e) => display(&value(e, ctx)?),

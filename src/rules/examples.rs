@@ -1,5 +1,6 @@
 //! Running the examples every rule file carries (`cookie-audit rules test`, `cargo test`).
 
+use super::Confidence;
 use super::eval::{EvalError, check_rule};
 use super::load::{Example, Rule, RuleSet};
 use crate::facts::{Facts, Mode};
@@ -24,15 +25,21 @@ pub enum ExampleError {
 pub struct ExampleRun<'r> {
     pub rule: &'r Rule,
     pub example: &'r Example,
-    /// Whether the rule fired, or why it could not be evaluated.
-    pub fired: Result<bool, ExampleError>,
+    /// The confidence of the finding when the rule fired, `None` when it stayed silent, or
+    /// why it could not be evaluated.
+    pub fired: Result<Option<Confidence>, ExampleError>,
     /// The facts the rule saw, for the report of a failure.
     pub facts: Facts,
 }
 
 impl ExampleRun<'_> {
     pub fn passed(&self) -> bool {
-        self.fired.as_ref().is_ok_and(|f| *f == self.example.fires)
+        self.fired.as_ref().is_ok_and(|f| match f {
+            Some(confidence) => {
+                self.example.fires && self.example.confidence.is_none_or(|c| c == *confidence)
+            }
+            None => !self.example.fires,
+        })
     }
 }
 
@@ -69,7 +76,7 @@ pub fn run_one<'r>(rule: &'r Rule, example: &'r Example, knowledge: &Knowledge) 
     let profile_id = example.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
     let fired = match knowledge.profiles.get(profile_id) {
         Some(profile) => check_rule(rule, profile, &facts, &url, mode)
-            .map(|f| f.is_some())
+            .map(|f| f.map(|f| f.confidence))
             .map_err(ExampleError::from),
         None => Err(ExampleError::UnknownProfile(profile_id.to_owned())),
     };

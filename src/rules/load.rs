@@ -26,6 +26,9 @@ struct RuleFile {
     modes: Vec<Mode>,
     #[serde(default)]
     confidence: Option<Confidence>,
+    /// When this holds, a finding is `possible` rather than `definite`.
+    #[serde(default)]
+    possible_when: Option<String>,
     #[serde(default)]
     when: Option<String>,
     condition: String,
@@ -59,6 +62,9 @@ pub struct Example {
     pub profile: Option<String>,
     #[serde(default)]
     pub mode: Option<Mode>,
+    /// The confidence the finding must have, when the example fires.
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
 }
 
 /// A compiled expression and its source, for messages.
@@ -84,6 +90,7 @@ pub struct Rule {
     pub severity_by_profile: BTreeMap<String, Severity>,
     pub modes: Vec<Mode>,
     pub confidence: Option<Confidence>,
+    pub possible_when: Option<Expr>,
     pub when: Option<Expr>,
     pub condition: Expr,
     pub message: Vec<Piece>,
@@ -261,6 +268,11 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
         .map(|w| compile("when", w))
         .transpose()?;
     let condition = compile("condition", &file.condition)?;
+    let possible_when = file
+        .possible_when
+        .as_deref()
+        .map(|e| compile("possible_when", e))
+        .transpose()?;
     let evidence = file
         .evidence
         .as_deref()
@@ -282,6 +294,7 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
         severity_by_profile: file.severity_by_profile,
         modes: file.modes,
         confidence: file.confidence,
+        possible_when,
         when,
         condition,
         message,

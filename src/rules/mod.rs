@@ -49,6 +49,15 @@ pub enum Confidence {
     Possible,
 }
 
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Definite => "definite",
+            Confidence::Possible => "possible",
+        }
+    }
+}
+
 /// A rule that fired on a page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
