@@ -103,7 +103,8 @@ pub struct SetCookie {
     pub url: String,
 }
 
-/// Why a target could not be audited. Kinds are fixed by DESIGN.md.
+/// Why a target could not be audited. Kinds are fixed by DESIGN.md, plus `internal`: the
+/// tool itself failed on the page (a bug to report), which is neither the page's fault nor I/O.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
@@ -117,6 +118,7 @@ pub enum ErrorKind {
     NotHtml,
     Io,
     Render,
+    Internal,
 }
 
 impl ErrorKind {

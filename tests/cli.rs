@@ -351,3 +351,78 @@ fn an_empty_shard_exits_zero_and_settings_come_from_the_environment() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--retries 99"), "{}", stderr(&bad));
 }
+
+/// A local site whose one page, while it is being fetched, turns the JSON report's temporary
+/// file into a folder: the disk changing under a run that passed the checks made at its start.
+fn site_that_breaks_the_report_path(out: &Path) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let trap = out.join("report.json.tmp");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            use std::io::{Read, Write};
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = std::fs::create_dir_all(&trap);
+            let body = "<!DOCTYPE html><html lang=\"en\"><head><title>Roastery</title></head><body><main><h1>Fresh beans</h1><p>Weekly subscriptions across Europe.</p></main></body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[test]
+fn output_paths_are_checked_before_fetching_and_a_late_write_failure_is_exit_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // An unwritable baseline path fails at once, before any target is fetched (the closed port
+    // would take the retries' time and end as exit 3 otherwise).
+    let early = cli(dir.path())
+        .args([
+            "audit",
+            &format!("http://{closed}/"),
+            "--write-baseline",
+            "no-such-folder/baseline.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(early.status.code(), Some(2), "{}", stderr(&early));
+    assert!(
+        stderr(&early).contains("baseline.json"),
+        "{}",
+        stderr(&early)
+    );
+    assert!(!dir.path().join("reports/pages.jsonl").exists());
+
+    let out = dir.path().join("late");
+    std::fs::create_dir_all(&out).unwrap();
+    let target = site_that_breaks_the_report_path(&out);
+    let late = cli(dir.path())
+        .args(["audit", &target, "--format", "table,json", "-o", "late"])
+        .output()
+        .unwrap();
+    assert_eq!(late.status.code(), Some(4), "{}", stderr(&late));
+    assert!(
+        stderr(&late).contains("cannot write reports"),
+        "{}",
+        stderr(&late)
+    );
+    assert!(
+        String::from_utf8_lossy(&late.stdout).contains("Roastery")
+            || String::from_utf8_lossy(&late.stdout).contains("127.0.0.1"),
+        "the table is still shown"
+    );
+    let journal = std::fs::read_to_string(out.join("pages.jsonl")).unwrap();
+    assert!(
+        journal.contains(&target),
+        "the audited page is kept: {journal}"
+    );
+}

@@ -281,7 +281,7 @@ async fn a_child_sitemap_on_another_host_gets_no_credentials() {
 }
 
 #[tokio::test]
-async fn a_bad_baseline_fails_before_any_fetch_and_an_unwritable_one_keeps_the_reports() {
+async fn a_bad_baseline_or_an_unwritable_output_fails_before_any_fetch() {
     let server = common::start().await;
     let out = tempfile::tempdir().unwrap();
     let bad = out.path().join("baseline.json");
@@ -308,10 +308,13 @@ async fn a_bad_baseline_fails_before_any_fetch_and_an_unwritable_one_keeps_the_r
     .await
     .err()
     .expect("the baseline cannot be written");
-    assert!(err.to_string().contains("cannot write baseline"), "{err}");
     assert!(
-        out.path().join("report.json").is_file(),
-        "the reports were written first"
+        err.to_string().contains("no-such-folder/baseline.json"),
+        "{err}"
+    );
+    assert!(
+        !out.path().join("pages.jsonl").exists(),
+        "an unwritable output is found before the first fetch"
     );
 }
 

@@ -245,7 +245,11 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
         let render = p.facts.render.as_ref().unwrap();
         let shot = render.screenshot.as_deref().expect("screenshot");
         assert!(
-            std::fs::metadata(shot).unwrap().len() > 1000,
+            shot.starts_with("screenshots/"),
+            "{n}: {shot} is not relative to the report"
+        );
+        assert!(
+            std::fs::metadata(out.path().join(shot)).unwrap().len() > 1000,
             "{n}: empty screenshot"
         );
         let accept = banner

@@ -171,6 +171,13 @@ pub fn rules_test(dir: Option<&Path>) -> anyhow::Result<(String, bool)> {
     Ok((out, failed == 0))
 }
 
+/// The folder a file is in (`.` for a bare file name).
+pub fn folder_of(file: &Path) -> &Path {
+    file.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 pub fn read_report(path: &Path) -> anyhow::Result<Report> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
@@ -192,8 +199,13 @@ pub fn read_report(path: &Path) -> anyhow::Result<Report> {
 }
 
 /// Combines reports: pages in the order given, summary recomputed, the widest time span.
-pub fn merge(paths: &[impl AsRef<Path>]) -> anyhow::Result<Report> {
-    let mut reports = paths.iter().map(|p| read_report(p.as_ref()));
+/// The merged report, to be written into the folder `into`.
+pub fn merge(paths: &[impl AsRef<Path>], into: &Path) -> anyhow::Result<Report> {
+    let mut reports = paths.iter().map(|p| {
+        let mut report = read_report(p.as_ref())?;
+        report.move_folder(folder_of(p.as_ref()), into);
+        anyhow::Ok(report)
+    });
     let mut merged = reports.next().context("nothing to merge")??;
     for next in reports {
         let next = next?;
@@ -232,7 +244,7 @@ pub fn rerender(
 
 /// `merge`: the combined report written to `output`.
 pub fn merge_into(reports: &[PathBuf], output: &Path) -> anyhow::Result<String> {
-    let report = merge(reports)?;
+    let report = merge(reports, folder_of(output))?;
     let json = crate::report::json::render(&report)?;
     crate::atomic::write(output, json.as_bytes()).with_context(|| output.display().to_string())?;
     Ok(format!(

@@ -1,6 +1,8 @@
 //! Exit codes (DESIGN.md): 0 fine, 1 findings at or above --fail-on, 2 usage, configuration or
 //! rule error, 3 no target could be audited (every one failed or was withheld by a bot challenge;
-//! an empty shard has none to audit: 0); 128 + N after signal N (SIGINT 130, SIGTERM 143).
+//! an empty shard has none to audit: 0); 128 + N after signal N (SIGINT 130, SIGTERM 143). And
+//! one DESIGN.md lacks: 4 when the run finished but its reports could not be written (a full
+//! disk), which is neither the user's mistake (2) nor a verdict on the pages.
 
 use crate::pipeline::RunOutcome;
 use crate::rules::BaselineState;
@@ -10,6 +12,7 @@ use super::settings::FailOn;
 pub const FINDINGS: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const NOTHING_AUDITED: u8 = 3;
+pub const REPORTS_UNWRITTEN: u8 = 4;
 
 /// The exit code of an audit and why, in words for the summary line.
 pub fn of_audit(outcome: &RunOutcome, fail_on: FailOn, counts_only_new: bool) -> (u8, String) {
@@ -24,7 +27,12 @@ pub fn of_audit(outcome: &RunOutcome, fail_on: FailOn, counts_only_new: bool) ->
             })
             .count()
     });
-    if let Some(sig) = outcome.interrupted {
+    if let Some(why) = &outcome.unwritten {
+        (
+            REPORTS_UNWRITTEN,
+            format!("{why}; every audited page is in pages.jsonl, and --resume writes them"),
+        )
+    } else if let Some(sig) = outcome.interrupted {
         (
             128 + sig as u8,
             format!("interrupted by signal {sig}; finished pages are in the reports"),

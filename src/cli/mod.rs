@@ -144,7 +144,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             (update_lists(&lists_dir(dir.dir)?, &lists).await?, true)
         }
         Command::Report(args) => {
-            let report = read_report(&args.report)?;
+            let mut report = read_report(&args.report)?;
+            report.move_folder(folder_of(&args.report), &args.output);
             let out = rerender(
                 &report,
                 &args.format,

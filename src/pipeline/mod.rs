@@ -70,8 +70,6 @@ pub enum SetupError {
     NoRenderMode,
     #[error(transparent)]
     Baseline(#[from] crate::report::baseline::BaselineError),
-    #[error("cannot write reports: {0}")]
-    Report(#[from] crate::report::ReportError),
 }
 
 impl SetupError {
@@ -95,6 +93,9 @@ pub struct RunOutcome {
     /// The signal that interrupted the run, if one did (2 = SIGINT, 15 = SIGTERM).
     pub interrupted: Option<i32>,
     pub files: Vec<PathBuf>,
+    /// Why the reports (or the new baseline) could not be written after the run; every
+    /// audited page is still in `pages.jsonl`.
+    pub unwritten: Option<String>,
 }
 
 pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
@@ -127,6 +128,7 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     }
 
     std::fs::create_dir_all(&options.output).map_err(|e| SetupError::write(&options.output, e))?;
+    check_outputs(&options)?;
     let judge = journal::Judge {
         profile: options.profile.clone(),
         mode: options.mode,
@@ -198,15 +200,52 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     }
     // The reports first: a baseline that cannot be written must not cost the run its reports.
     let rules = crate::report::RuleInfo::from_rules(shared.engine.active());
-    let files = crate::report::write_files(&options.output, &options.formats, &report, &rules)?;
-    if let Some(path) = &options.write_baseline {
-        crate::report::baseline::write(path, &report)?;
-    }
+    let written = crate::report::write_files(&options.output, &options.formats, &report, &rules)
+        .map_err(|e| format!("cannot write reports: {e}"))
+        .and_then(|files| match &options.write_baseline {
+            Some(path) => crate::report::baseline::write(path, &report)
+                .map(|()| files)
+                .map_err(|e| e.to_string()),
+            None => Ok(files),
+        });
+    let (files, unwritten) = match written {
+        Ok(files) => (files, None),
+        Err(why) => (Vec::new(), Some(why)),
+    };
     Ok(RunOutcome {
         report,
         interrupted: interrupt.signal(),
         files,
+        unwritten,
     })
+}
+
+/// Every file the run will write can be written: checked before the first fetch, so that a
+/// wrong path costs nothing, by creating and removing the temporary file each is written through.
+fn check_outputs(options: &RunOptions) -> Result<(), SetupError> {
+    let reports = options
+        .formats
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|name| options.output.join(name));
+    for path in reports.chain(options.write_baseline.clone()) {
+        let probe = crate::atomic::temporary(&path);
+        let fails = |e| SetupError::write(&path, e);
+        if path.is_dir() {
+            return Err(fails(std::io::Error::other("it is a folder")));
+        }
+        std::fs::File::create(&probe).map_err(fails)?;
+        std::fs::remove_file(&probe).map_err(fails)?;
+    }
+    Ok(())
+}
+
+/// A panic while analysing a page: the tool's fault, reported on that page alone.
+fn crashed(panic: &tokio::task::JoinError) -> PageError {
+    PageError::new(
+        ErrorKind::Internal,
+        format!("cookie-audit failed on this page (please report it): {panic}"),
+    )
 }
 
 /// The lists `lists update` keeps, then those named in the options; the report names them all.
@@ -327,7 +366,7 @@ async fn start_renderer(
         executable: options.browser.clone(),
         args: options.browser_args.clone(),
         tabs: options.concurrency,
-        screenshots: Some(options.output.join("screenshots")),
+        screenshots: Some(options.output.join(render::SCREENSHOTS)),
     };
     Ok(Some(Renderer::start(options.fetch.clone(), browser).await?))
 }
@@ -376,15 +415,7 @@ impl Shared {
                 .await
                 {
                     Ok(result) => result,
-                    Err(panic) => (
-                        error_page(
-                            &input,
-                            &url,
-                            mode,
-                            PageError::new(ErrorKind::Io, format!("extraction failed: {panic}")),
-                        ),
-                        Vec::new(),
-                    ),
+                    Err(panic) => (error_page(&input, &url, mode, crashed(&panic)), Vec::new()),
                 }
             }
             Err(error) => {
@@ -411,4 +442,23 @@ fn progress_bar(len: u64, wanted: bool) -> Option<ProgressBar> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_while_analysing_is_the_tools_fault_not_io() {
+        let panic = tokio::task::spawn_blocking(|| panic!("index out of bounds"))
+            .await
+            .unwrap_err();
+        let error = crashed(&panic);
+        assert_eq!(error.kind, ErrorKind::Internal);
+        assert!(
+            error.message.contains("index out of bounds"),
+            "{}",
+            error.message
+        );
+    }
 }

@@ -13,6 +13,10 @@ use crate::knowledge::Knowledge;
 use crate::page::{BrowserObservation, ChoiceObservation, ErrorKind, Page, PageError};
 use crate::targets::Target;
 
+/// The screenshots' folder inside the report folder; reports name each screenshot by its path
+/// from the report folder, so that the folder can be moved or published as a whole.
+pub const SCREENSHOTS: &str = "screenshots";
+
 /// What a visit does besides loading the page.
 #[derive(Debug, Clone, Copy)]
 pub struct VisitPlan {
@@ -100,7 +104,10 @@ async fn look(
     let cookies = visit.cookies().await;
     let storage_keys = visit.storage_keys().await;
     let scroll_locked = visit.scroll_locked().await;
-    let screenshot = visit.screenshot(input).await;
+    let screenshot = visit
+        .screenshot(input)
+        .await
+        .map(|name| format!("{SCREENSHOTS}/{name}"));
     let choice = match (plan.choice, &banner) {
         (Some(choice), Some(banner)) => {
             Some(make_choice(visit, banner, choice, knowledge, &final_url).await)

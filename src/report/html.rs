@@ -1,6 +1,8 @@
 //! One self-contained HTML file: summary, a chart of findings by rule, a card per page.
 //! Everything that comes from a page is escaped, and control characters are dropped.
 
+use std::path::Path;
+
 use base64::Engine as _;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -19,7 +21,8 @@ struct Bar<'a> {
     severity: &'a str,
 }
 
-pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError> {
+/// `assets` is the folder the report's relative paths (screenshots) start from.
+pub fn render(report: &Report, rules: &[RuleInfo], assets: &Path) -> Result<String, ReportError> {
     let mut env = Environment::new();
     env.set_formatter(|out, state, value| {
         let cleaned = match value.as_str().filter(|_| !value.is_safe()) {
@@ -57,7 +60,7 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
                 .render
                 .as_ref()
                 .and_then(|r| r.screenshot.as_deref())
-                .and_then(embed_png)
+                .and_then(|path| embed_png(&assets.join(path)))
                 .map(Value::from_safe_string)
         })
         .collect();
@@ -81,7 +84,7 @@ fn strip_controls(s: &str) -> String {
 }
 
 /// A screenshot as a data URI, so the report stays one file.
-fn embed_png(path: &str) -> Option<String> {
+fn embed_png(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
     Some(format!(
         "data:image/png;base64,{}",

@@ -9,6 +9,7 @@ pub mod sarif;
 pub mod table;
 
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -132,6 +133,21 @@ pub struct FixedFinding {
 }
 
 impl Report {
+    /// Screenshot paths are relative to the report's folder: a report read from `from` and
+    /// written to `to` names them from there.
+    pub fn move_folder(&mut self, from: &Path, to: &Path) {
+        let shots = self
+            .pages
+            .iter_mut()
+            .filter_map(|p| p.facts.render.as_mut())
+            .filter_map(|r| r.screenshot.as_mut());
+        for shot in shots {
+            if Path::new(shot.as_str()).is_relative() {
+                *shot = relative_to(&from.join(&*shot), to).display().to_string();
+            }
+        }
+    }
+
     /// Recomputes the summary from the pages (after a merge or a baseline comparison).
     pub fn summarise(&mut self) {
         let mut summary = Summary {
@@ -270,21 +286,32 @@ pub enum ReportError {
     Template(#[from] minijinja::Error),
 }
 
-/// Renders one file format to a string.
+/// Renders one file format to a string; screenshots are read from the working folder.
 pub fn render(format: Format, report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError> {
+    render_in(format, report, rules, Path::new(""))
+}
+
+/// Renders one file format for a report kept in `folder` (where its screenshots are).
+fn render_in(
+    format: Format,
+    report: &Report,
+    rules: &[RuleInfo],
+    folder: &Path,
+) -> Result<String, ReportError> {
     Ok(match format {
         Format::Table => table::render(report, false),
         Format::Json => json::render(report)?,
         Format::Sarif => sarif::render(report, rules)?,
         Format::Junit => junit::render(report, rules)?,
         Format::Markdown => markdown::render(report, rules),
-        Format::Html => html::render(report, rules)?,
+        Format::Html => html::render(report, rules, folder)?,
     })
 }
 
 /// Writes every file format into `dir`, each through a temporary file so none is half-written.
+/// The report's screenshot paths are relative to `dir`.
 pub fn write_files(
-    dir: &std::path::Path,
+    dir: &Path,
     formats: &[Format],
     report: &Report,
     rules: &[RuleInfo],
@@ -300,14 +327,100 @@ pub fn write_files(
             // The largest report: streamed to disk rather than built as one string in memory.
             json::write(&path, report)?;
         } else {
-            crate::atomic::write(&path, render(*format, report, rules)?.as_bytes())?;
+            crate::atomic::write(&path, render_in(*format, report, rules, dir)?.as_bytes())?;
         }
         written.push(path);
     }
     Ok(written)
 }
 
+/// `path` as seen from the folder `base` (both made absolute, `..` resolved in the names).
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let absolute = |p: &Path| {
+        let mut out = PathBuf::new();
+        for c in std::path::absolute(p)
+            .unwrap_or_else(|_| p.to_owned())
+            .components()
+        {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let (path, base) = (absolute(path), absolute(base));
+    let shared = path
+        .components()
+        .zip(base.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out: PathBuf = base.components().skip(shared).map(|_| "..").collect();
+    out.extend(path.components().skip(shared));
+    out
+}
+
 /// Rules documentation anchor, used as SARIF `helpUri` and in HTML/Markdown links.
 pub fn help_uri(rule: &str) -> String {
     format!("https://github.com/cookie-audit/cookie-audit/blob/main/rules/checks/{rule}.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_screenshot(path: &str) -> Report {
+        let facts = serde_json::json!({"render": {"screenshot": path}});
+        let mut report: Report = serde_json::from_value(serde_json::json!({
+            "schema": "", "tool": {"name": "", "version": "", "rules_version": ""},
+            "profile": "", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:00Z",
+            "summary": Summary::default(), "pages": [], "fixed": []
+        }))
+        .unwrap();
+        report.pages.push(PageReport {
+            input: "https://shop.example/".into(),
+            url: "https://shop.example/".into(),
+            status: Some(200),
+            mode: Mode::Render,
+            error: None,
+            coverage: Coverage::BannerFound,
+            fetched_at: None,
+            body_sha256: None,
+            content_language: None,
+            redirects: Vec::new(),
+            facts: serde_json::from_value(facts).unwrap(),
+            findings: Vec::new(),
+            rule_errors: Vec::new(),
+        });
+        report
+    }
+
+    fn screenshot(report: &Report) -> &str {
+        report.pages[0]
+            .facts
+            .render
+            .as_ref()
+            .unwrap()
+            .screenshot
+            .as_deref()
+            .unwrap()
+    }
+
+    #[test]
+    fn screenshots_stay_reachable_when_a_report_moves_folder() {
+        let mut report = with_screenshot("screenshots/shop-1a2b.png");
+        report.move_folder(Path::new("/ci/shard-1"), Path::new("/ci/merged"));
+        assert_eq!(screenshot(&report), "../shard-1/screenshots/shop-1a2b.png");
+        report.move_folder(
+            Path::new("/ci/merged"),
+            Path::new("/ci/./merged/../shard-1"),
+        );
+        assert_eq!(screenshot(&report), "screenshots/shop-1a2b.png");
+        let mut absolute = with_screenshot("/srv/shots/x.png");
+        absolute.move_folder(Path::new("/a"), Path::new("/b"));
+        assert_eq!(screenshot(&absolute), "/srv/shots/x.png");
+    }
 }

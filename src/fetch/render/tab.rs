@@ -307,7 +307,7 @@ impl<'r> Visit<'r> {
         self.eval_i64("['hidden','clip'].includes(getComputedStyle(document.body).overflowY) || ['hidden','clip'].includes(getComputedStyle(document.documentElement).overflowY) ? 1 : 0").await == Some(1)
     }
 
-    /// A PNG of the viewport in the screenshots folder, named after `input`; its path.
+    /// A PNG of the viewport in the screenshots folder, named after `input`; its file name.
     pub async fn screenshot(&self, input: &str) -> Option<String> {
         let dir = self.renderer.options.screenshots.as_ref()?;
         let png = self
@@ -330,7 +330,7 @@ impl<'r> Visit<'r> {
             &crate::text::sha256_hex(input.as_bytes())[..8]
         ));
         std::fs::write(&path, png).ok()?;
-        Some(path.display().to_string())
+        Some(path.file_name()?.to_string_lossy().into_owned())
     }
 
     /// Closes the tab and its browser context.
