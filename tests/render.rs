@@ -470,3 +470,37 @@ async fn staging_credentials_reach_the_target_host_and_no_third_party() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_cookie_jar_the_browser_cannot_give_is_an_error_not_an_empty_jar() {
+    use cookie_audit::fetch::render::{BrowserOptions, Renderer};
+    let _one = ONE_BROWSER.lock().await;
+    let addr = start().await;
+    let out = tempfile::tempdir().unwrap();
+    let fetch = settings(Vec::new(), out.path()).fetch;
+    let options = BrowserOptions {
+        tabs: 1,
+        ..Default::default()
+    };
+    let renderer = Renderer::start(fetch, options).await.expect("browser");
+    let visit = renderer
+        .open(&format!("http://{addr}/tracks-early"))
+        .await
+        .unwrap();
+    visit.goto().await.unwrap();
+    assert!(
+        visit
+            .cookies()
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.name == "_ga"),
+        "the live jar is read"
+    );
+    renderer.shutdown().await;
+    assert!(
+        visit.cookies().await.is_err(),
+        "a browser that is gone gives no jar, rather than an empty one"
+    );
+    visit.close().await;
+}

@@ -10,7 +10,7 @@ use crate::extract::extract;
 use crate::facts::{Banner, Button, Category, Choice, Mode, Role};
 use crate::fetch::render::{Renderer, Visit};
 use crate::knowledge::Knowledge;
-use crate::page::{BrowserObservation, ChoiceObservation, ErrorKind, Page, PageError};
+use crate::page::{BrowserObservation, ChoiceObservation, ErrorKind, Page, PageError, RawCookie};
 use crate::targets::Target;
 
 /// The screenshots' folder inside the report folder; reports name each screenshot by its path
@@ -101,7 +101,7 @@ async fn look(
     let final_url = visit.current_url().await;
     let (mut html, banner) = wait_for_banner(visit, knowledge, &final_url, plan.banner_wait).await;
     let requests = visit.requests_since(0);
-    let cookies = visit.cookies().await;
+    let cookies = jar(visit, "before any choice").await?;
     let storage_keys = visit.storage_keys().await;
     let scroll_locked = visit.scroll_locked().await;
     let screenshot = visit
@@ -110,7 +110,7 @@ async fn look(
         .map(|name| format!("{SCREENSHOTS}/{name}"));
     let choice = match (plan.choice, &banner) {
         (Some(choice), Some(banner)) => {
-            Some(make_choice(visit, banner, choice, knowledge, &final_url).await)
+            Some(make_choice(visit, banner, choice, knowledge, &final_url).await?)
         }
         _ => None,
     };
@@ -134,6 +134,19 @@ async fn look(
             choice,
         }),
         ..Page::from_html(input, &final_url, html)
+    })
+}
+
+/// The cookie jar, or a page error: a jar that cannot be read must not pass for an empty one.
+async fn jar(visit: &Visit<'_>, when: &str) -> Result<Vec<RawCookie>, PageError> {
+    visit.cookies().await.map_err(|e| {
+        PageError::new(
+            ErrorKind::Render,
+            format!(
+                "{}: the browser's cookies could not be read {when}: {e}",
+                visit.url
+            ),
+        )
     })
 }
 
@@ -162,7 +175,7 @@ async fn make_choice(
     choice: Choice,
     knowledge: &Knowledge,
     url: &str,
-) -> ChoiceObservation {
+) -> Result<ChoiceObservation, PageError> {
     let mark = visit.request_count();
     let made = click_through(visit, banner, choice, knowledge, url).await;
     visit.settle(Duration::from_secs(3)).await;
@@ -173,17 +186,17 @@ async fn make_choice(
         },
         Err(_) => None,
     };
-    ChoiceObservation {
+    Ok(ChoiceObservation {
         choice,
         clicks: made.map(|m| m.clicks),
         doubt,
-        cookies: visit.cookies().await,
+        cookies: jar(visit, "after the choice").await?,
         requests: visit
             .requests_since(mark)
             .into_iter()
             .map(|(u, _)| u)
             .collect(),
-    }
+    })
 }
 
 /// The clicks a choice took, the label of the last one, and why the choice may not have been

@@ -265,16 +265,16 @@ impl<'r> Visit<'r> {
         let _ = self.tab.evaluate(js).await;
     }
 
-    /// The browser context's cookie jar.
-    pub async fn cookies(&self) -> Vec<RawCookie> {
+    /// The browser context's cookie jar; an error when the browser does not answer, never an
+    /// empty jar that would read as "no cookies".
+    pub async fn cookies(&self) -> Result<Vec<RawCookie>, RenderError> {
         let params = GetCookiesParams::builder()
             .browser_context_id(self.context.clone())
             .build();
-        let Ok(resp) = self.renderer.execute(params).await else {
-            return Vec::new();
-        };
+        let resp = self.renderer.execute(params).await?;
         let now = Utc::now().timestamp() as f64;
-        resp.result
+        Ok(resp
+            .result
             .cookies
             .iter()
             .map(|c| RawCookie {
@@ -288,7 +288,7 @@ impl<'r> Visit<'r> {
                 http_only: c.http_only,
                 same_site: c.same_site.as_ref().map(|s| format!("{s:?}")),
             })
-            .collect()
+            .collect())
     }
 
     pub async fn storage_keys(&self) -> Vec<String> {
