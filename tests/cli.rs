@@ -426,3 +426,51 @@ fn output_paths_are_checked_before_fetching_and_a_late_write_failure_is_exit_4()
         "the audited page is kept: {journal}"
     );
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_real_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = cli(dir.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            script.contains("fail-on") && script.contains("write-baseline"),
+            "{shell}: the audit flags are completed"
+        );
+    }
+    let bash = cli(dir.path())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let path = dir.path().join("cookie-audit.bash");
+    std::fs::write(&path, &bash.stdout).unwrap();
+    let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(syntax.status.success(), "{}", stderr(&syntax));
+    let unknown = cli(dir.path())
+        .args(["completions", "cmd"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+
+    let page = cli(dir.path()).arg("man").output().unwrap();
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        page.starts_with(".ie") && page.contains(".SH NAME"),
+        "{page}"
+    );
+    let pages = cli(dir.path())
+        .args(["man", "--dir", "man"])
+        .output()
+        .unwrap();
+    assert_eq!(pages.status.code(), Some(0), "{}", stderr(&pages));
+    let audit = std::fs::read_to_string(dir.path().join("man/cookie-audit-audit.1")).unwrap();
+    assert!(
+        audit.contains("fail\\-on") && audit.contains("baseline"),
+        "{audit}"
+    );
+    assert!(dir.path().join("man/cookie-audit-rules-show.1").is_file());
+}

@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod exit;
+pub mod manual;
 pub mod settings;
 
 use std::path::PathBuf;
@@ -49,6 +50,15 @@ pub enum Command {
     /// audit uses when present.
     #[command(subcommand)]
     Lists(ListsCommand),
+    /// Print a completion script for a shell, e.g. `cookie-audit completions bash >
+    /// /etc/bash_completion.d/cookie-audit`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `cookie-audit man > cookie-audit.1`; with --dir, write one
+    /// page per command into DIR.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,6 +147,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(RulesCommand::Test { dir }) => rules_test(dir.as_deref())?,
         Command::Merge(args) => (merge_into(&args.reports, &args.output)?, true),
         Command::Schema => (crate::report::json::schema(), true),
+        Command::Completions { shell } => (manual::completions(shell), true),
+        Command::Man { dir: None } => (manual::man_page()?, true),
+        Command::Man { dir: Some(dir) } => (manual::man_pages(&dir)?, true),
         Command::Lists(ListsCommand::Show(dir)) => {
             (crate::lists::show(&lists_dir(dir.dir)?)?, true)
         }
