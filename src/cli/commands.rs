@@ -77,6 +77,9 @@ pub fn rules_show(id: &str, rules_dir: Option<&Path>) -> anyhow::Result<String> 
     }
     let _ = writeln!(out, "\nWhat it checks\n  {}\n", rule.summary.trim());
     let _ = writeln!(out, "Why it matters\n{}\n", indent(rule.rationale.trim()));
+    if let Some(fix) = &rule.fix {
+        let _ = writeln!(out, "How to fix\n{}\n", indent(fix.trim()));
+    }
     let _ = writeln!(out, "Legal references");
     for r in &rule.references {
         let _ = writeln!(out, "  - {r}");

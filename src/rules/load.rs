@@ -17,6 +17,9 @@ struct RuleFile {
     severity: Severity,
     summary: String,
     rationale: String,
+    /// What a site owner does to pass, for the rule's documentation page.
+    #[serde(default)]
+    fix: Option<String>,
     references: Vec<String>,
     #[serde(default)]
     profiles: Vec<String>,
@@ -85,6 +88,7 @@ pub struct Rule {
     pub severity: Severity,
     pub summary: String,
     pub rationale: String,
+    pub fix: Option<String>,
     pub references: Vec<String>,
     pub profiles: Vec<String>,
     pub severity_by_profile: BTreeMap<String, Severity>,
@@ -289,6 +293,7 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
         severity: file.severity,
         summary: file.summary,
         rationale: file.rationale,
+        fix: file.fix,
         references: file.references,
         profiles: file.profiles,
         severity_by_profile: file.severity_by_profile,
