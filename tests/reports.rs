@@ -85,7 +85,11 @@ fn fixed_report(extra: Option<Page>) -> (Report, Vec<RuleInfo>) {
         fixed: Vec::new(),
     };
     report.summarise();
-    (report, RuleInfo::from_rules(loaded.engine.active()))
+    let docs = "https://privacy.example.org/cookie-audit/rules/{rule}.html";
+    (
+        report,
+        RuleInfo::from_rules(loaded.engine.active(), Some(docs)),
+    )
 }
 
 #[test]

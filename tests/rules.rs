@@ -285,7 +285,7 @@ fn a_rule_that_fails_on_a_page_is_reported_on_that_page_not_passed() {
     assert!(!errors.is_empty());
     let id = report.rule_errors[0].rule.clone();
     assert!(!report.findings.iter().any(|f| f.rule == id));
-    let rules = cookie_audit::report::RuleInfo::from_rules(loaded.engine.active());
+    let rules = cookie_audit::report::RuleInfo::from_rules(loaded.engine.active(), None);
     let full = cookie_audit::report::Report {
         schema: cookie_audit::report::SCHEMA.into(),
         tool: cookie_audit::report::Tool {
@@ -366,4 +366,85 @@ fn a_rule_naming_an_unknown_variable_or_function_is_refused_at_load() {
         ),
     );
     assert!(pipeline::load(Some(bound.path()), "eu").is_ok());
+}
+
+#[test]
+fn rule_docs_are_generated_from_the_rule_files_and_reports_link_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli()
+        .current_dir(dir.path())
+        .args(["rules", "docs", "-o", "docs"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = dir.path().join("docs");
+    let index = std::fs::read_to_string(docs.join("README.md")).unwrap();
+    let loaded = pipeline::load(None, "eu").unwrap();
+    let ids: Vec<&str> = loaded
+        .engine
+        .rules
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(ids.len() >= 30, "{ids:?}");
+    for id in &ids {
+        assert!(
+            index.contains(&format!("]({id}.md)")),
+            "{id} is not in the index"
+        );
+        let page = std::fs::read_to_string(docs.join(format!("{id}.md"))).unwrap();
+        for section in [
+            "## What it checks",
+            "## Why it matters",
+            "## How to fix",
+            "## Legal references",
+            "## Examples that fire",
+            "## Examples that pass",
+            "```cel",
+        ] {
+            assert!(page.contains(section), "{id}: no {section:?}");
+        }
+    }
+
+    // Reports link each rule to its published page only when told where the pages are.
+    let page = common::fixtures().join("pages/generic/bar-en-implied-got-it.html");
+    let audit = |extra: &[&str]| {
+        let out = cli()
+            .current_dir(dir.path())
+            .env("COOKIE_AUDIT_LISTS", dir.path().join("no-lists"))
+            .args([
+                "audit",
+                page.to_str().unwrap(),
+                "--format",
+                "sarif,markdown",
+            ])
+            .args(["--fail-on", "never"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read = |name: &str| std::fs::read_to_string(dir.path().join("reports").join(name));
+        (read("report.sarif").unwrap(), read("report.md").unwrap())
+    };
+    let (sarif, md) = audit(&[]);
+    assert!(
+        !sarif.contains("helpUri") && !md.contains("[rule]("),
+        "no placeholder links"
+    );
+    let (sarif, md) = audit(&["--docs-url", "https://dpo.example.eu/audit-rules/"]);
+    let link = "https://dpo.example.eu/audit-rules/implied-consent.md";
+    assert!(
+        sarif.contains(&format!("\"helpUri\": \"{link}\"")),
+        "{sarif}"
+    );
+    assert!(md.contains(&format!("({link})")), "{md}");
 }

@@ -99,6 +99,22 @@ pub fn rules_show(id: &str, rules_dir: Option<&Path>) -> anyhow::Result<String> 
     Ok(out)
 }
 
+/// `rules docs`: every rule's page and the index, written into `dir`.
+pub fn rules_docs(dir: &Path, rules_dir: Option<&Path>) -> anyhow::Result<String> {
+    let loaded = load(rules_dir, DEFAULT_PROFILE)?;
+    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    let pages = crate::rules::docs::pages(&loaded.engine.rules.rules);
+    for (name, text) in &pages {
+        let path = dir.join(name);
+        crate::atomic::write(&path, text.as_bytes()).with_context(|| path.display().to_string())?;
+    }
+    Ok(format!(
+        "wrote {} rule page(s) and README.md into {}\n",
+        pages.len() - 1,
+        dir.display()
+    ))
+}
+
 fn indent(s: &str) -> String {
     s.lines()
         .map(|l| format!("  {l}"))
@@ -234,9 +250,10 @@ pub fn rerender(
     formats: &[Format],
     dir: &Path,
     rules_dir: Option<&Path>,
+    docs_url: Option<&str>,
 ) -> anyhow::Result<String> {
     let loaded = load(rules_dir, &report.profile)?;
-    let rules = RuleInfo::from_rules(loaded.engine.active());
+    let rules = RuleInfo::from_rules(loaded.engine.active(), docs_url);
     crate::report::write_files(dir, formats, report, &rules).context("cannot write reports")?;
     Ok(if formats.contains(&Format::Table) {
         crate::report::table::render(report, false)

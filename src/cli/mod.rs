@@ -92,6 +92,19 @@ pub enum RulesCommand {
         #[command(flatten)]
         dir: RulesDirArg,
     },
+    /// Write one Markdown page per rule (what, why, how to fix, legal references, examples) and
+    /// an index into DIR; publish them and point `--docs-url` at them.
+    Docs {
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "DIR",
+            default_value = "rule-docs"
+        )]
+        output: PathBuf,
+        #[command(flatten)]
+        dir: RulesDirArg,
+    },
     /// Run every rule's own examples; exits non-zero on a failure.
     Test {
         /// A folder laid out like `rules/` to test on top of the embedded knowledge.
@@ -133,6 +146,9 @@ pub struct ReportArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub rules: RulesDirArg,
+    /// Where `rules docs` pages are published (see `audit --docs-url`).
+    #[arg(long, value_name = "URL", env = "COOKIE_AUDIT_DOCS_URL")]
+    pub docs_url: Option<String>,
 }
 
 /// Runs a parsed command line; the exit code, or the error that is exit code 2.
@@ -145,6 +161,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             (rules_show(&id, dir.knowledge.as_deref())?, true)
         }
         Command::Rules(RulesCommand::Test { dir }) => rules_test(dir.as_deref())?,
+        Command::Rules(RulesCommand::Docs { output, dir }) => {
+            (rules_docs(&output, dir.knowledge.as_deref())?, true)
+        }
         Command::Merge(args) => (merge_into(&args.reports, &args.output)?, true),
         Command::Schema => (crate::report::json::schema(), true),
         Command::Completions { shell } => (manual::completions(shell), true),
@@ -164,6 +183,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 &args.format,
                 &args.output,
                 args.rules.knowledge.as_deref(),
+                args.docs_url.as_deref(),
             )?;
             (out, true)
         }

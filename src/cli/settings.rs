@@ -65,6 +65,11 @@ pub struct AuditSettings {
     /// Folder for report files [default: reports].
     #[arg(short = 'o', long, value_name = "DIR", env = "COOKIE_AUDIT_OUTPUT")]
     pub output: Option<PathBuf>,
+    /// Where the pages of `cookie-audit rules docs` are published, for the reports' links to
+    /// each rule (SARIF helpUri, HTML, Markdown): `{rule}` is replaced by the rule id, else
+    /// `/<id>.md` is appended. Without it, reports carry each rule's text but no link.
+    #[arg(long, value_name = "URL", env = "COOKIE_AUDIT_DOCS_URL")]
+    pub docs_url: Option<String>,
     /// Exit 1 when a finding at or above this severity exists [default: high].
     #[arg(long, value_enum, env = "COOKIE_AUDIT_FAIL_ON")]
     pub fail_on: Option<FailOn>,
@@ -294,6 +299,7 @@ impl AuditSettings {
                 self.format
             },
             output: self.output.unwrap_or(defaults.output),
+            docs_url: self.docs_url,
             select: self.select,
             ignore: self.ignore,
             ignore_urls: self

@@ -199,7 +199,8 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
         crate::report::baseline::compare(&mut report, baseline);
     }
     // The reports first: a baseline that cannot be written must not cost the run its reports.
-    let rules = crate::report::RuleInfo::from_rules(shared.engine.active());
+    let rules =
+        crate::report::RuleInfo::from_rules(shared.engine.active(), options.docs_url.as_deref());
     let written = crate::report::write_files(&options.output, &options.formats, &report, &rules)
         .map_err(|e| format!("cannot write reports: {e}"))
         .and_then(|files| match &options.write_baseline {

@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub cached_lists: bool,
     pub formats: Vec<Format>,
     pub output: PathBuf,
+    /// Where `rules docs` pages are published, for the reports' links to each rule.
+    pub docs_url: Option<String>,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub ignore_urls: Vec<UrlIgnore>,
@@ -85,6 +87,7 @@ impl Default for RunOptions {
             cached_lists: true,
             formats: vec![Format::Table, Format::Json],
             output: PathBuf::from("reports"),
+            docs_url: None,
             select: Vec::new(),
             ignore: Vec::new(),
             ignore_urls: Vec::new(),

@@ -8,7 +8,7 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
 use super::ReportError;
-use super::{Report, RuleInfo, help_uri};
+use super::{Report, RuleInfo};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
 
@@ -66,7 +66,7 @@ pub fn render(report: &Report, rules: &[RuleInfo], assets: &Path) -> Result<Stri
         .collect();
     let help: Vec<(String, String)> = rules
         .iter()
-        .map(|r| (r.id.clone(), help_uri(&r.id)))
+        .filter_map(|r| Some((r.id.clone(), r.help_uri.clone()?)))
         .collect();
     let html = env.get_template("report.html")?.render(context! {
         report => Value::from(minijinja::value::Serde(report)),

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, RuleInfo, help_uri};
+use super::{Report, RuleInfo};
 use crate::rules::Severity;
 
 /// Escapes page text for a table cell: no pipes, no line breaks, no HTML.
@@ -89,11 +89,15 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> String {
                 let _ = writeln!(md, "- {} — {}", cell(&page.url), cell(&f.message));
             }
             if let Some(info) = info {
+                let doc = info
+                    .help_uri
+                    .as_ref()
+                    .map(|u| format!(" · [rule]({u})"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     md,
-                    "\nReferences: {} · [rule]({})\n",
-                    cell(&info.references.join("; ")),
-                    help_uri(rule)
+                    "\nReferences: {}{doc}\n",
+                    cell(&info.references.join("; "))
                 );
             }
             let _ = writeln!(md, "</details>\n");

@@ -252,15 +252,23 @@ pub struct RuleInfo {
     pub references: Vec<String>,
     /// Needs render-mode facts; silent in static mode.
     pub render_only: bool,
+    pub fix: Option<String>,
+    /// The rule's documentation page, when a docs URL is set (`--docs-url`).
+    pub help_uri: Option<String>,
 }
 
 impl RuleInfo {
+    /// `docs_url` is where `rules docs` pages are published: `{rule}` in it is replaced by the
+    /// rule id, else `<id>.md` is appended.
     pub fn from_rules<'a>(
         rules: impl IntoIterator<Item = &'a crate::rules::Rule>,
+        docs_url: Option<&str>,
     ) -> Vec<RuleInfo> {
         rules
             .into_iter()
             .map(|r| RuleInfo {
+                help_uri: docs_url.map(|base| help_uri(base, &r.id)),
+                fix: r.fix.clone(),
                 render_only: r.render_only(),
                 id: r.id.clone(),
                 title: r.title.clone(),
@@ -363,9 +371,13 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
-/// Rules documentation anchor, used as SARIF `helpUri` and in HTML/Markdown links.
-pub fn help_uri(rule: &str) -> String {
-    format!("https://github.com/cookie-audit/cookie-audit/blob/main/rules/checks/{rule}.toml")
+/// A rule's documentation page under `base`.
+fn help_uri(base: &str, rule: &str) -> String {
+    if base.contains("{rule}") {
+        base.replace("{rule}", rule)
+    } else {
+        format!("{}/{rule}.md", base.trim_end_matches('/'))
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::ReportError;
-use super::{Report, RuleInfo, help_uri};
+use super::{Report, RuleInfo};
 use crate::rules::Severity;
 
 fn level(s: Severity) -> &'static str {
@@ -20,19 +20,23 @@ pub fn render(report: &Report, rules: &[RuleInfo]) -> Result<String, ReportError
         .iter()
         .map(|r| {
             let refs = r.references.iter().map(|x| format!("- {x}")).collect::<Vec<_>>().join("\n");
-            json!({
+            let fix = r.fix.as_deref().map(|f| format!("\n\nHow to fix:\n{f}")).unwrap_or_default();
+            let mut descriptor = json!({
                 "id": r.id,
                 "name": r.id,
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": r.summary},
                 "help": {
-                    "text": format!("{}\n\n{}\n\nReferences:\n{refs}", r.summary, r.rationale),
-                    "markdown": format!("**{}**\n\n{}\n\n{}\n\n**References**\n\n{refs}", r.title, r.summary, r.rationale),
+                    "text": format!("{}\n\n{}{fix}\n\nReferences:\n{refs}", r.summary, r.rationale),
+                    "markdown": format!("**{}**\n\n{}\n\n{}{}\n\n**References**\n\n{refs}", r.title, r.summary, r.rationale, fix.replace("How to fix:", "**How to fix**\n")),
                 },
-                "helpUri": help_uri(&r.id),
                 "defaultConfiguration": {"level": level(r.severity)},
                 "properties": {"tags": ["privacy", "gdpr", "eprivacy"], "severity": r.severity.as_str(), "references": r.references},
-            })
+            });
+            if let Some(uri) = &r.help_uri {
+                descriptor["helpUri"] = json!(uri);
+            }
+            descriptor
         })
         .collect();
     let mut results = Vec::new();

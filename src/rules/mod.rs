@@ -1,5 +1,6 @@
 //! The rule engine: rules are data (`rules/checks/*.toml`) with CEL conditions over the facts.
 
+pub mod docs;
 pub mod eval;
 pub mod examples;
 pub mod functions;
