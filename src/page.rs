@@ -58,6 +58,8 @@ pub struct BrowserObservation {
     pub storage_keys: Vec<String>,
     /// Where the screenshot of the first look was written.
     pub screenshot: Option<String>,
+    /// The consent string the page's IAB TCF API gave before any choice.
+    pub tcf_api: Option<String>,
     pub scroll_locked: bool,
     pub choice: Option<ChoiceObservation>,
 }
@@ -74,13 +76,16 @@ pub struct ChoiceObservation {
     pub cookies: Vec<RawCookie>,
     /// URLs requested after the click.
     pub requests: Vec<String>,
+    /// The consent string the page's IAB TCF API gave after the choice.
+    pub tcf_api: Option<String>,
 }
 
 /// A cookie as a browser or a `Set-Cookie` header holds it, before classification.
 #[derive(Debug, Clone)]
 pub struct RawCookie {
     pub name: String,
-    pub value_len: usize,
+    /// Read for what a value means (a TCF consent string); reports give only its length.
+    pub value: String,
     pub domain: String,
     pub path: String,
     pub lifetime_days: Option<f64>,

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use cookie_audit::facts::Mode;
+use cookie_audit::facts::{Mode, TcfMoment};
 use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
 use cookie_audit::rules::Confidence;
@@ -140,6 +140,13 @@ async fn route(Path(name): Path<String>, State(port): State<u16>) -> Response {
                 banner_js(IN_BODY, "")
             ),
         ),
+        // A TCF consent platform whose API grants consent before any choice and keeps it after
+        // "Reject all".
+        "tcf" => page(
+            "TCF consent string",
+            "<script>window.__tcfapi = function (command, version, callback) { if (command === 'getTCData') { callback({tcString: 'CQgYw8AQgYw8AAHADBFRB4EAAPLAAAAAAAqIAOMBAAJAAAAA', gdprApplies: true}, true); } };</script>",
+            &banner_js(IN_BODY, ""),
+        ),
         "frame" => Html(format!(
             "<!DOCTYPE html><html lang=\"en\"><body>{}</body></html>",
             banner_js(IN_BODY, "")
@@ -209,6 +216,7 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
         "ignores",
         "tracks-early",
         "planted",
+        "tcf",
     ];
     let through_settings = ["settings-checkboxes", "settings-spans"];
     let all = names.iter().chain(&through_settings).map(|n| url(n));
@@ -356,6 +364,28 @@ async fn render_mode_sees_injected_banners_and_what_reject_does() {
         "{}",
         finding.message
     );
+
+    // The page's TCF API is asked before the choice and after it.
+    let tcf = page("tcf");
+    let seen: Vec<_> = tcf
+        .facts
+        .tcf
+        .iter()
+        .map(|t| (t.seen, t.source.as_str(), t.cmp_id))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (TcfMoment::BeforeChoice, "__tcfapi getTCData", 7),
+            (TcfMoment::AfterReject, "__tcfapi getTCData", 7)
+        ]
+    );
+    let rules = rules_of(tcf);
+    assert!(
+        rules.contains(&"tcf-consent-before-choice") && rules.contains(&"tcf-consent-after-reject"),
+        "{rules:?}"
+    );
+    assert!(page("honours").facts.tcf.is_empty());
 
     let early = page("tracks-early");
     let rules = rules_of(early);

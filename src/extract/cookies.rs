@@ -26,7 +26,7 @@ pub fn parse_set_cookie(header: &SetCookie, fetched_at: DateTime<Utc>) -> Option
         .unwrap_or_default();
     let mut cookie = RawCookie {
         name: name.to_owned(),
-        value_len: value.trim().len(),
+        value: value.trim().to_owned(),
         domain: request_host,
         path: "/".into(),
         lifetime_days: None,
@@ -99,7 +99,7 @@ pub fn classify(
         name: raw.name,
         domain: raw.domain,
         path: raw.path,
-        value_len: raw.value_len,
+        value_len: raw.value.len(),
         lifetime_days: raw.lifetime_days.map(|d| (d * 100.0).round() / 100.0),
         secure: raw.secure,
         http_only: raw.http_only,
@@ -152,8 +152,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (c.name.as_str(), c.domain.as_str(), c.value_len),
-            ("_ga", "example.fr", 7)
+            (c.name.as_str(), c.domain.as_str(), c.value.as_str()),
+            ("_ga", "example.fr", "GA1.2.3")
         );
         assert_eq!(c.lifetime_days, Some(730.0));
         assert!(c.secure && !c.http_only);

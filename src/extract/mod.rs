@@ -11,6 +11,7 @@ pub mod dom;
 pub mod evidence;
 pub mod language;
 pub mod roles;
+pub mod tcf;
 pub mod trackers;
 pub mod urls;
 
@@ -134,6 +135,7 @@ pub fn extract(page: &Page, knowledge: &Knowledge) -> Facts {
         trackers,
         signals,
         consent_evidence: gathered.evidence,
+        tcf: tcf::observed(page),
         render,
     };
     facts.finish();

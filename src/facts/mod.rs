@@ -2,12 +2,14 @@
 //! so every finding can be traced back to what was seen.
 
 mod banner;
+mod tcf;
 mod tracking;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use banner::*;
+pub use tcf::*;
 pub use tracking::*;
 
 /// How a page was audited.
@@ -123,6 +125,10 @@ pub struct Facts {
     /// Why the audit believes a consent mechanism exists, whether or not its banner was seen.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub consent_evidence: Vec<ConsentEvidence>,
+    /// IAB TCF v2 consent strings the page held, decoded: before any choice, and after the
+    /// auditor's choice in render mode (DESIGN.md, `page.tcf`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tcf: Vec<TcString>,
     /// Facts only a running browser can give; `None` in static mode.
     pub render: Option<RenderFacts>,
 }
@@ -141,6 +147,9 @@ impl Facts {
         }
         for t in self.trackers.iter_mut().chain(after_trackers) {
             t.finish();
+        }
+        for tc in &mut self.tcf {
+            tc.finish();
         }
     }
 }

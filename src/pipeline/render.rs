@@ -102,6 +102,7 @@ async fn look(
     let (mut html, banner) = wait_for_banner(visit, knowledge, &final_url, plan.banner_wait).await;
     let requests = visit.requests_since(0);
     let cookies = jar(visit, "before any choice").await?;
+    let tcf_api = visit.tcf_string().await;
     let storage_keys = visit.storage_keys().await;
     let scroll_locked = visit.scroll_locked().await;
     let screenshot = visit
@@ -130,6 +131,7 @@ async fn look(
             requests,
             storage_keys,
             screenshot,
+            tcf_api,
             scroll_locked,
             choice,
         }),
@@ -191,6 +193,7 @@ async fn make_choice(
         clicks: made.map(|m| m.clicks),
         doubt,
         cookies: jar(visit, "after the choice").await?,
+        tcf_api: visit.tcf_string().await,
         requests: visit
             .requests_since(mark)
             .into_iter()

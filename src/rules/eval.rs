@@ -165,6 +165,7 @@ fn bind<'a>(
         ctx.add_variable("trackers", &facts.trackers),
         ctx.add_variable("signals", &facts.signals),
         ctx.add_variable("evidence", &facts.consent_evidence),
+        ctx.add_variable("tcf", &facts.tcf),
         ctx.add_variable("render", &facts.render),
         ctx.add_variable("page", &vars),
         ctx.add_variable("profile", profile),

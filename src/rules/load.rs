@@ -313,8 +313,8 @@ fn load_rule(source: &Source, profiles: &HashSet<&str>) -> Result<Rule, Knowledg
 
 /// Compiles a CEL expression; a syntax error names the file, the key's line and the column.
 /// The variables a rule sees (bound in `rules/eval.rs`).
-pub const VARIABLES: [&str; 8] = [
-    "banner", "cookies", "trackers", "signals", "evidence", "render", "page", "profile",
+pub const VARIABLES: [&str; 9] = [
+    "banner", "cookies", "trackers", "signals", "evidence", "tcf", "render", "page", "profile",
 ];
 
 /// CEL's own functions and macros a rule may call, besides `functions::NAMES`.

@@ -279,7 +279,7 @@ impl<'r> Visit<'r> {
             .iter()
             .map(|c| RawCookie {
                 name: c.name.clone(),
-                value_len: c.value.len(),
+                value: c.value.clone(),
                 domain: c.domain.trim_start_matches('.').to_owned(),
                 path: c.path.clone(),
                 lifetime_days: (!c.session && c.expires > 0.0)
@@ -300,6 +300,29 @@ impl<'r> Visit<'r> {
             Ok(r) => r.into_value::<Vec<String>>().unwrap_or_default(),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// The consent string the page's IAB TCF API holds (`getTCData`), if it answers within a
+    /// second with one.
+    pub async fn tcf_string(&self) -> Option<String> {
+        let js = "new Promise((done) => { if (typeof window.__tcfapi !== 'function') return done(null); \
+            const late = setTimeout(() => done(null), 1000); \
+            try { window.__tcfapi('getTCData', 2, (data, ok) => { clearTimeout(late); \
+            done(ok && data && typeof data.tcString === 'string' && data.tcString ? data.tcString : null); }); } \
+            catch (e) { done(null); } })";
+        let params = EvaluateParams::builder()
+            .expression(js)
+            .await_promise(true)
+            .return_by_value(true)
+            .build()
+            .ok()?;
+        self.tab
+            .evaluate_expression(params)
+            .await
+            .ok()?
+            .into_value::<Option<String>>()
+            .ok()
+            .flatten()
     }
 
     /// The page cannot be scrolled (banners that lock the page set overflow hidden).
