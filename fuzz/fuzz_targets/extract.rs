@@ -16,7 +16,7 @@ fn loaded() -> &'static (Loaded, Vec<RuleInfo>) {
     static LOADED: OnceLock<(Loaded, Vec<RuleInfo>)> = OnceLock::new();
     LOADED.get_or_init(|| {
         let loaded = load(None, "eu").expect("embedded knowledge loads");
-        let rules = RuleInfo::from_rules(&loaded.engine.rules.rules);
+        let rules = RuleInfo::from_rules(&loaded.engine.rules.rules, None);
         (loaded, rules)
     })
 }
