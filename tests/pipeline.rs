@@ -394,3 +394,144 @@ async fn sitemaps_follow_redirects_read_gzip_and_survive_loops_and_broken_childr
     );
     assert_eq!(inputs.len(), 3, "{inputs:?}");
 }
+
+/// A small shop: a home page with a consent banner, a blog template without one, a product tree
+/// three links deep, a private area robots.txt closes, a PDF and links to other sites. Records
+/// every path requested.
+async fn shop_site(hits: Arc<Mutex<Vec<String>>>) -> String {
+    use axum::extract::{Request, State};
+    use axum::response::{Html, IntoResponse, Response};
+    type Hits = Arc<Mutex<Vec<String>>>;
+    async fn serve(State((hits, port)): State<(Hits, u16)>, request: Request) -> Response {
+        let path = request.uri().path().to_owned();
+        hits.lock().unwrap().push(path.clone());
+        let page = |title: &str, body: &str| {
+            Html(format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+                 <body><header><nav><a href=\"/\">Home</a> <a href=\"/products/\">Products</a> <a href=\"/blog\">Blog</a></nav></header>\
+                 <main><h1>{title}</h1>{body}</main>\
+                 <footer><a href=\"mailto:shop@example.org\">Contact</a> <a href=\"/terms.pdf\">Terms (PDF)</a> \
+                 <a href=\"http://localhost:{port}/elsewhere\">Partner shop</a> <a href=\"https://social.example.com/roastery\">Follow us</a></footer></body></html>"
+            ))
+            .into_response()
+        };
+        match path.as_str() {
+            "/robots.txt" => "User-agent: *\nDisallow: /private\n".into_response(),
+            "/" => page(
+                "Fresh coffee roastery",
+                "<p>Beans roasted every Monday. <a href=\"/products#beans\">See our beans</a>, \
+                 <a href=\"/private/account\">your account</a>.</p>\
+                 <div id=\"cookie-notice\" role=\"dialog\" aria-label=\"Cookie consent\"><p>We use cookies to measure our audience \
+                 and show you personalised ads. <a href=\"/privacy\">Privacy policy</a></p>\
+                 <button>Accept all</button> <button>Reject all</button></div>",
+            ),
+            "/products" => page(
+                "Our coffees",
+                "<p><a href=\"/products/ethiopia\">Ethiopia Guji</a></p>",
+            ),
+            "/products/ethiopia" => page(
+                "Ethiopia Guji",
+                "<p>Floral and bright. <a href=\"/products/ethiopia/reviews\">Reviews</a></p>",
+            ),
+            "/blog" => page(
+                "Roastery blog",
+                "<script async src=\"https://www.googletagmanager.com/gtag/js?id=G-SHOP1\"></script><p>Brewing guides.</p>",
+            ),
+            _ => page("A page", "<p>More coffee.</p>"),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .fallback(serve)
+        .with_state((hits, addr.port()));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_crawl_follows_same_site_links_breadth_first_within_depth_budget_and_robots() {
+    let hits: Arc<Mutex<Vec<String>>> = Arc::default();
+    let site = shop_site(hits.clone()).await;
+    let crawl = |depth, max_pages, ignore_robots| {
+        Some(pipeline::CrawlOptions {
+            depth,
+            max_pages,
+            ignore_robots,
+        })
+    };
+    let audited = |outcome: &pipeline::RunOutcome| {
+        let mut paths: Vec<String> = outcome
+            .report
+            .pages
+            .iter()
+            .map(|p| p.input.trim_start_matches(&site).to_owned())
+            .collect();
+        paths.sort();
+        paths
+    };
+
+    let out = tempfile::tempdir().unwrap();
+    let run = pipeline::run(settings(vec![format!("{site}/")], out.path(), |o| {
+        o.crawl = crawl(2, 50, false)
+    }))
+    .await
+    .unwrap();
+    assert_eq!(
+        audited(&run),
+        ["/", "/blog", "/privacy", "/products", "/products/ethiopia"]
+    );
+    assert_eq!(
+        run.report.pages[0].input,
+        format!("{site}/"),
+        "the start page first"
+    );
+    let blog = run
+        .report
+        .pages
+        .iter()
+        .find(|p| p.input.ends_with("/blog"))
+        .unwrap();
+    assert!(
+        blog.findings.iter().any(|f| f.rule == "banner-missing"),
+        "another template, another verdict: {:?}",
+        blog.findings
+    );
+    let fetched = hits.lock().unwrap().clone();
+    for never in [
+        "/private/account",
+        "/terms.pdf",
+        "/products/ethiopia/reviews",
+        "/elsewhere",
+    ] {
+        assert!(
+            !fetched.iter().any(|p| p == never),
+            "{never} was fetched: {fetched:?}"
+        );
+    }
+    assert_eq!(fetched.iter().filter(|p| *p == "/robots.txt").count(), 1);
+
+    let out = tempfile::tempdir().unwrap();
+    let run = pipeline::run(settings(vec![format!("{site}/")], out.path(), |o| {
+        o.crawl = crawl(1, 50, true)
+    }))
+    .await
+    .unwrap();
+    assert_eq!(
+        audited(&run),
+        ["/", "/blog", "/privacy", "/private/account", "/products"],
+        "--ignore-robots"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let run = pipeline::run(settings(vec![format!("{site}/")], out.path(), |o| {
+        o.crawl = crawl(3, 2, false)
+    }))
+    .await
+    .unwrap();
+    assert_eq!(
+        audited(&run),
+        ["/", "/products"],
+        "--max-pages 2, in link order"
+    );
+}

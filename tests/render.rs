@@ -99,6 +99,7 @@ async fn route(Path(name): Path<String>, State(port): State<u16>) -> Response {
     );
     match name.as_str() {
         "honours" => page("Honours refusal", "", &banner_js(IN_BODY, "")),
+        "shop" => page("Shop", "", &banner_js(IN_SHADOW, "")),
         "shadow" => page("Shadow root banner", "", &banner_js(IN_SHADOW, "")),
         "ignores" => page("Ignores refusal", "", &banner_js(IN_BODY, &load_tracker)),
         "tracks-early" => page(
@@ -533,4 +534,34 @@ async fn a_cookie_jar_the_browser_cannot_give_is_an_error_not_an_empty_jar() {
         "a browser that is gone gives no jar, rather than an empty one"
     );
     visit.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_in_render_mode_follows_the_rendered_links() {
+    let _one = ONE_BROWSER.lock().await;
+    let addr = start().await;
+    let out = tempfile::tempdir().unwrap();
+    let mut s = settings(vec![format!("http://{addr}/honours")], out.path());
+    s.choice = None;
+    s.crawl = Some(pipeline::CrawlOptions {
+        depth: 1,
+        max_pages: 10,
+        ignore_robots: false,
+    });
+    let outcome = pipeline::run(s).await.expect("render crawl");
+    let shop = outcome
+        .report
+        .pages
+        .iter()
+        .find(|p| p.input == format!("http://{addr}/shop"))
+        .expect("the linked shop page was crawled");
+    assert_eq!(shop.mode, Mode::Render);
+    assert!(
+        shop.facts.banner.as_ref().is_some_and(|b| b.present),
+        "its banner, drawn in a shadow root, was read"
+    );
+    assert!(
+        outcome.report.pages.len() >= 3,
+        "the start page, /shop and the policy link"
+    );
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::facts::{Choice, Mode};
 use crate::fetch::{DEFAULT_USER_AGENT, FetchOptions};
-use crate::pipeline::RunOptions;
+use crate::pipeline::{CrawlOptions, RunOptions};
 use crate::report::Format;
 use crate::rules::Severity;
 use crate::rules::eval::UrlIgnore;
@@ -35,6 +35,16 @@ pub struct AuditSettings {
     /// At most this many URLs from the sitemap.
     #[arg(long, value_name = "N", env = "COOKIE_AUDIT_LIMIT")]
     pub limit: Option<usize>,
+    /// Also audit the pages of the same site (registrable domain) that each start page links
+    /// to, DEPTH links away, breadth first; robots.txt is honoured.
+    #[arg(long, value_name = "DEPTH", env = "COOKIE_AUDIT_CRAWL")]
+    pub crawl: Option<u32>,
+    /// With --crawl: at most N pages for each start page, itself included [default: 50].
+    #[arg(long, value_name = "N", env = "COOKIE_AUDIT_MAX_PAGES")]
+    pub max_pages: Option<usize>,
+    /// With --crawl: follow links that robots.txt disallows.
+    #[arg(long, env = "COOKIE_AUDIT_IGNORE_ROBOTS")]
+    pub ignore_robots: bool,
     /// static: the HTML as served; render: a real headless Chromium [default: static].
     #[arg(long, value_enum, env = "COOKIE_AUDIT_MODE")]
     pub mode: Option<ModeArg>,
@@ -284,6 +294,11 @@ impl AuditSettings {
             inputs: self.input,
             sitemap: self.sitemap,
             limit: self.limit,
+            crawl: self.crawl.filter(|d| *d > 0).map(|depth| CrawlOptions {
+                depth,
+                max_pages: self.max_pages.unwrap_or(50).max(1),
+                ignore_robots: self.ignore_robots,
+            }),
             mode: match self.mode {
                 Some(ModeArg::Render) => Mode::Render,
                 Some(ModeArg::Static) | None => Mode::Static,

@@ -9,6 +9,10 @@ use crate::page::{RawCookie, SetCookie};
 /// Registrable domain (eTLD+1) of a host, for first/third-party decisions.
 pub fn registrable(host: &str) -> String {
     let host = host.trim_start_matches('.').to_ascii_lowercase();
+    // An address is its own site: 127.0.0.1 and 127.0.0.2 share no "0.1".
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return host;
+    }
     psl::domain_str(&host).unwrap_or(&host).to_owned()
 }
 

@@ -3,6 +3,7 @@
 
 mod analyse;
 mod collect;
+mod crawl;
 mod interrupt;
 mod journal;
 mod options;
@@ -18,6 +19,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub use analyse::{Loaded, analyse, error_page, load};
+pub use crawl::CrawlOptions;
 pub use options::RunOptions;
 
 use crate::facts::Mode;
@@ -149,6 +151,15 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
         );
         journal.append(&page);
         pages.push((usize::MAX, page));
+    }
+    // Pages an earlier run found by crawling are no target of this one: kept, after the targets.
+    if options.crawl.is_some() {
+        let named: std::collections::HashSet<&str> =
+            targets.targets.iter().map(Target::input).collect();
+        let crawled = previous
+            .iter()
+            .filter(|p| !named.contains(p.input.as_str()));
+        pages.extend(crawled.map(|p| (usize::MAX - 1, p.clone())));
     }
     let todo: Vec<(usize, Target)> = targets
         .targets
@@ -286,7 +297,24 @@ fn select_rules(engine: &mut Engine, options: &RunOptions) -> Result<(), SetupEr
     Ok(())
 }
 
-/// Audits the pages `options.concurrency` at a time until done or interrupted.
+/// One page to audit: its place in the report, and for a crawl, the start page it was found
+/// from and how many links away.
+struct Job {
+    index: usize,
+    target: Target,
+    start: usize,
+    depth: u32,
+}
+
+/// A finished page and the links to follow from it.
+struct Audited {
+    page: PageReport,
+    errors: Vec<EvalError>,
+    links: Vec<url::Url>,
+}
+
+/// Audits the pages `options.concurrency` at a time until done or interrupted; with a crawl,
+/// each finished page adds the links it offers to the queue, breadth first.
 async fn audit_all(
     shared: &Arc<Shared>,
     todo: Vec<(usize, Target)>,
@@ -294,43 +322,96 @@ async fn audit_all(
     journal: &Journal,
     pages: &mut Vec<(usize, PageReport)>,
 ) {
-    let progress = progress_bar(todo.len() as u64, shared.options.progress);
-    let mut stream = futures::stream::iter(todo)
-        .map(|(i, target)| {
-            let shared = shared.clone();
-            let interrupt = interrupt.clone();
-            async move {
-                if interrupt.stopped() {
-                    return None;
-                }
-                Some((i, shared.audit_target(target).await))
+    let crawl = shared.options.crawl;
+    let mut frontier = crawl::Frontier::default();
+    let mut robots = crawl::Robots::default();
+    let mut sites = std::collections::HashMap::new();
+    // Crawled pages come after every target in the report.
+    let mut next_index = todo
+        .iter()
+        .map(|(i, _)| *i)
+        .chain(
+            pages
+                .iter()
+                .map(|(i, _)| *i)
+                .filter(|i| *i < usize::MAX - 1),
+        )
+        .max()
+        .map_or(0, |i| i + 1);
+    let mut queue: std::collections::VecDeque<Job> = todo
+        .into_iter()
+        .map(|(index, target)| {
+            if let Target::Url { url, .. } = &target {
+                frontier.start(index, url);
+                sites.insert(
+                    index,
+                    url.host_str().map(crate::extract::cookies::registrable),
+                );
+            }
+            Job {
+                index,
+                target,
+                start: index,
+                depth: 0,
             }
         })
-        .buffer_unordered(shared.options.concurrency);
+        .collect();
+    let progress = progress_bar(queue.len() as u64, shared.options.progress);
+    let mut running = futures::stream::FuturesUnordered::new();
     let grace = interrupt.grace_over(GRACE);
     tokio::pin!(grace);
     let mut rule_errors: std::collections::BTreeSet<String> = Default::default();
-    let mut errors = 0;
+    let (mut errors, mut robots_skipped) = (0, 0);
     loop {
+        while running.len() < shared.options.concurrency && !interrupt.stopped() {
+            let Some(job) = queue.pop_front() else { break };
+            let follow = crawl.is_some_and(|c| job.depth < c.depth);
+            let shared = shared.clone();
+            running.push(async move {
+                let audited = shared.audit_target(job.target.clone(), follow).await;
+                (job, audited)
+            });
+        }
+        if running.is_empty() {
+            break;
+        }
         tokio::select! {
-            next = stream.next() => match next {
-                None => break,
-                Some(None) => continue,
-                Some(Some((i, (page, eval_errors)))) => {
-                    for e in eval_errors {
-                        if rule_errors.insert(e.rule.clone()) {
-                            eprintln!("warning: rule {} could not be evaluated: {}", e.rule, e.message);
-                        }
+            Some((job, audited)) = running.next() => {
+                for e in &audited.errors {
+                    if rule_errors.insert(e.rule.clone()) {
+                        eprintln!("warning: rule {} could not be evaluated: {}", e.rule, e.message);
                     }
-                    journal.append(&page);
+                }
+                journal.append(&audited.page);
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                    if audited.page.error.is_some() {
+                        errors += 1;
+                        bar.set_message(format!("{errors} error(s)"));
+                    }
+                }
+                pages.push((job.index, audited.page));
+                let (Some(options), Some(Some(site))) = (crawl, sites.get(&job.start).cloned()) else {
+                    continue;
+                };
+                for link in audited.links {
+                    if !frontier.admit(job.start, &site, &link, options.max_pages) {
+                        continue;
+                    }
+                    if !options.ignore_robots && !robots.allows(&shared.http, &link).await {
+                        robots_skipped += 1;
+                        continue;
+                    }
+                    queue.push_back(Job {
+                        index: next_index,
+                        target: Target::Url { input: link.to_string(), url: link },
+                        start: job.start,
+                        depth: job.depth + 1,
+                    });
+                    next_index += 1;
                     if let Some(bar) = &progress {
-                        bar.inc(1);
-                        if page.error.is_some() {
-                            errors += 1;
-                            bar.set_message(format!("{errors} error(s)"));
-                        }
+                        bar.inc_length(1);
                     }
-                    pages.push((i, page));
                 }
             },
             _ = &mut grace => {
@@ -341,6 +422,11 @@ async fn audit_all(
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    if robots_skipped > 0 {
+        eprintln!(
+            "note: {robots_skipped} linked page(s) were not crawled: robots.txt disallows them (--ignore-robots to crawl them)"
+        );
     }
 }
 
@@ -383,7 +469,8 @@ async fn start_renderer(
 }
 
 impl Shared {
-    async fn audit_target(self: Arc<Self>, target: Target) -> (PageReport, Vec<EvalError>) {
+    /// Fetches and judges one target; with `follow`, also the links it offers to other pages.
+    async fn audit_target(self: Arc<Self>, target: Target, follow: bool) -> Audited {
         let mode = self.options.mode;
         let fetched = match (&target, &self.renderer) {
             #[cfg(feature = "render")]
@@ -411,12 +498,25 @@ impl Shared {
                 let input = page.input.clone();
                 let url = page.url.clone();
                 match tokio::task::spawn_blocking(move || {
-                    analyse(&page, &this.knowledge, &this.engine)
+                    let (page_report, errors) = analyse(&page, &this.knowledge, &this.engine);
+                    let links = match url::Url::parse(&page.url) {
+                        Ok(base) if follow => crawl::links(&page.html, &base),
+                        _ => Vec::new(),
+                    };
+                    Audited {
+                        page: page_report,
+                        errors,
+                        links,
+                    }
                 })
                 .await
                 {
-                    Ok(result) => result,
-                    Err(panic) => (error_page(&input, &url, mode, crashed(&panic)), Vec::new()),
+                    Ok(audited) => audited,
+                    Err(panic) => Audited {
+                        page: error_page(&input, &url, mode, crashed(&panic)),
+                        errors: Vec::new(),
+                        links: Vec::new(),
+                    },
                 }
             }
             Err(error) => {
@@ -424,7 +524,11 @@ impl Shared {
                     Target::Url { url, .. } => url.to_string(),
                     Target::File { path, .. } => path.display().to_string(),
                 };
-                (error_page(target.input(), &url, mode, error), Vec::new())
+                Audited {
+                    page: error_page(target.input(), &url, mode, error),
+                    errors: Vec::new(),
+                    links: Vec::new(),
+                }
             }
         }
     }

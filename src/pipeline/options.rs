@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub output: PathBuf,
     /// Where `rules docs` pages are published, for the reports' links to each rule.
     pub docs_url: Option<String>,
+    /// Follow links from each start page to other pages of its site.
+    pub crawl: Option<super::CrawlOptions>,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub ignore_urls: Vec<UrlIgnore>,
@@ -88,6 +90,7 @@ impl Default for RunOptions {
             formats: vec![Format::Table, Format::Json],
             output: PathBuf::from("reports"),
             docs_url: None,
+            crawl: None,
             select: Vec::new(),
             ignore: Vec::new(),
             ignore_urls: Vec::new(),
