@@ -535,3 +535,99 @@ async fn a_crawl_follows_same_site_links_breadth_first_within_depth_budget_and_r
         "--max-pages 2, in link order"
     );
 }
+
+#[tokio::test]
+async fn the_sqlite_database_grows_run_after_run_and_answers_a_study_question() {
+    use cookie_audit::report::Format;
+    let out = tempfile::tempdir().unwrap();
+    let pages = |names: &[&str]| -> Vec<String> {
+        names
+            .iter()
+            .map(|n| {
+                common::fixtures()
+                    .join("pages")
+                    .join(n)
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    };
+    let first = pages(&["cmp-a/onetrust-en.html", "cmp-a/cookieyes-es-noreject.html"]);
+    let second = pages(&[
+        "cmp-a/didomi-fr.html",
+        "generic/seed-fr-news.html",
+        "cmp-a/klaro-de.html",
+    ]);
+    let mut reports = Vec::new();
+    for targets in [first, second] {
+        let run = pipeline::run(settings(targets, out.path(), |o| {
+            o.formats = vec![Format::Json, Format::Sqlite]
+        }))
+        .await
+        .expect("run");
+        assert!(run.unwritten.is_none(), "{:?}", run.unwritten);
+        reports.push(run.report);
+    }
+    let db = rusqlite::Connection::open(out.path().join("report.sqlite")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM runs"),
+        2,
+        "appended, not replaced"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM pages"), 5);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pages WHERE run_id = (SELECT MAX(id) FROM runs)"),
+        3
+    );
+    let findings: usize = reports
+        .iter()
+        .flat_map(|r| &r.pages)
+        .map(|p| p.findings.len())
+        .sum();
+    assert_eq!(count("SELECT COUNT(*) FROM findings") as usize, findings);
+    let cookies: usize = reports
+        .iter()
+        .flat_map(|r| &r.pages)
+        .map(|p| p.facts.cookies.len())
+        .sum();
+    assert_eq!(count("SELECT COUNT(*) FROM cookies") as usize, cookies);
+
+    // "Which CMPs' banners lack a first-layer reject, and on what share of pages?"
+    let mut query = db
+        .prepare(
+            "SELECT p.cmp, AVG(1 - b.first_layer_reject) FROM pages p JOIN banners b ON b.page_id = p.id \
+             WHERE b.present GROUP BY p.cmp ORDER BY p.cmp",
+        )
+        .unwrap();
+    let shares: Vec<(Option<String>, f64)> = query
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let expected: Vec<(Option<String>, f64)> = {
+        let mut by_cmp = std::collections::BTreeMap::<Option<String>, Vec<f64>>::new();
+        for page in reports.iter().flat_map(|r| &r.pages) {
+            if let Some(b) = page.facts.banner.as_ref().filter(|b| b.present) {
+                let reject = b
+                    .buttons
+                    .iter()
+                    .any(|x| x.first_layer && x.role.as_str() == "reject");
+                by_cmp
+                    .entry(b.cmp.clone())
+                    .or_default()
+                    .push(if reject { 0.0 } else { 1.0 });
+            }
+        }
+        by_cmp
+            .into_iter()
+            .map(|(cmp, v)| (cmp, v.iter().sum::<f64>() / v.len() as f64))
+            .collect()
+    };
+    assert_eq!(shares, expected);
+    assert!(
+        shares
+            .iter()
+            .any(|(cmp, share)| cmp.as_deref() == Some("cookieyes") && *share == 1.0)
+    );
+}

@@ -6,6 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod sqlite;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -191,16 +192,19 @@ pub enum Format {
     Junit,
     Markdown,
     Html,
+    /// A database each run appends to, not a text.
+    Sqlite,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Json,
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
         Format::Html,
+        Format::Sqlite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -211,6 +215,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Html => "html",
+            Format::Sqlite => "sqlite",
         }
     }
 
@@ -222,6 +227,7 @@ impl Format {
             Format::Junit => Some("junit.xml"),
             Format::Markdown => Some("report.md"),
             Format::Html => Some("report.html"),
+            Format::Sqlite => Some("report.sqlite"),
         }
     }
 }
@@ -292,6 +298,10 @@ pub enum ReportError {
     Junit(#[from] quick_junit::SerializeError),
     #[error("HTML template: {0}")]
     Template(#[from] minijinja::Error),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the {0} format is a file, not text")]
+    NotText(&'static str),
 }
 
 /// Renders one file format to a string; screenshots are read from the working folder.
@@ -313,6 +323,7 @@ fn render_in(
         Format::Junit => junit::render(report, rules)?,
         Format::Markdown => markdown::render(report, rules),
         Format::Html => html::render(report, rules, folder)?,
+        Format::Sqlite => return Err(ReportError::NotText("sqlite")),
     })
 }
 
@@ -334,6 +345,8 @@ pub fn write_files(
         if *format == Format::Json {
             // The largest report: streamed to disk rather than built as one string in memory.
             json::write(&path, report)?;
+        } else if *format == Format::Sqlite {
+            sqlite::append(&path, report)?;
         } else {
             crate::atomic::write(&path, render_in(*format, report, rules, dir)?.as_bytes())?;
         }
