@@ -234,6 +234,15 @@ impl HttpFetcher {
         })
     }
 
+    /// One of the `--per-host` slots of `url`'s host, for visits made outside this client (a
+    /// browser's), so that they share the same politeness.
+    pub async fn host_slot(&self, url: &Url) -> tokio::sync::OwnedSemaphorePermit {
+        self.host_semaphore(url)
+            .acquire_owned()
+            .await
+            .expect("host semaphores are never closed")
+    }
+
     fn host_semaphore(&self, url: &Url) -> Arc<Semaphore> {
         let host = url.host_str().unwrap_or_default().to_owned();
         let mut hosts = self.hosts.lock().expect("host table lock");

@@ -475,6 +475,11 @@ impl Shared {
         let fetched = match (&target, &self.renderer) {
             #[cfg(feature = "render")]
             (_, Some(renderer)) => {
+                // A browser visit counts against --per-host like a fetch does.
+                let _slot = match &target {
+                    Target::Url { url, .. } => Some(self.http.host_slot(url).await),
+                    Target::File { .. } => None,
+                };
                 let plan = render::VisitPlan {
                     banner_wait: self.options.banner_wait,
                     choice: self.options.choice,
