@@ -20,9 +20,8 @@ use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
 };
 use chromiumoxide::page::MediaTypeParams;
-use chrono::{DateTime, Utc};
 use cookie_audit::facts::{Coverage, Mode};
-use cookie_audit::page::{ErrorKind, Page as Fetched, PageError, SetCookie};
+use cookie_audit::page::{ErrorKind, Page as Fetched, PageError};
 use cookie_audit::pipeline::{self, analyse, error_page};
 use cookie_audit::report::{self, Format, PageReport, Report, RuleInfo, SCHEMA, Tool};
 use cookie_audit::rules::Severity;
@@ -34,30 +33,10 @@ const HOSTILE_URL: &str = "https://evil.example/\"><script>alert(1)</script>";
 const HOSTILE_CMP: &str = "cmp\"><script>alert(2)</script><img src=x onerror=alert(3)>";
 const CHALLENGE: &str = r#"<html><head><title>Just a moment...</title></head><body><div id="cf-browser-verification">Checking your browser</div></body></html>"#;
 
-fn fixed_time() -> DateTime<Utc> {
-    "2026-11-29T10:00:00Z".parse().unwrap()
-}
+use common::fixed_time;
 
 fn fetched(url: &str, html: String, cookies: &[&str]) -> Fetched {
-    Fetched {
-        input: url.into(),
-        url: url.into(),
-        status: Some(200),
-        mode: Mode::Static,
-        fetched_at: fixed_time(),
-        body_sha256: "0".repeat(64),
-        content_language: None,
-        redirects: Vec::new(),
-        set_cookies: cookies
-            .iter()
-            .map(|c| SetCookie {
-                header: (*c).into(),
-                url: url.into(),
-            })
-            .collect(),
-        html,
-        rendered: None,
-    }
+    common::fetched_page(url, url, html, cookies)
 }
 
 /// Every fixture page under `tests/fixtures/pages`, by relative path.

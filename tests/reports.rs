@@ -2,9 +2,8 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
 use cookie_audit::facts::Mode;
-use cookie_audit::page::{ErrorKind, Page, PageError, SetCookie};
+use cookie_audit::page::{ErrorKind, Page, PageError};
 use cookie_audit::pipeline::{self, analyse, error_page};
 use cookie_audit::report::baseline;
 use cookie_audit::report::{self, Format, Report, RuleInfo, SCHEMA, Tool};
@@ -13,31 +12,7 @@ use cookie_audit::rules::BaselineState;
 const HOSTILE: &str =
     "<script>alert(1)</script>\"><img src=x onerror=alert(2)>\u{1b}[31m\u{0}|pipe|";
 
-fn fixed_time() -> DateTime<Utc> {
-    "2026-11-29T10:00:00Z".parse().unwrap()
-}
-
-fn page(input: &str, url: &str, html: String, cookies: &[&str]) -> Page {
-    Page {
-        input: input.into(),
-        url: url.into(),
-        status: Some(200),
-        mode: Mode::Static,
-        fetched_at: fixed_time(),
-        body_sha256: "0".repeat(64),
-        content_language: None,
-        redirects: Vec::new(),
-        set_cookies: cookies
-            .iter()
-            .map(|c| SetCookie {
-                header: (*c).into(),
-                url: url.into(),
-            })
-            .collect(),
-        html,
-        rendered: None,
-    }
-}
+use common::{fetched_page as page, fixed_time};
 
 /// A small fixed run: the French seed page with tracking cookies, a CMP page, an error.
 fn fixed_report(extra: Option<Page>) -> (Report, Vec<RuleInfo>) {

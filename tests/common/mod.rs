@@ -18,6 +18,39 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The fixed time report tests stamp pages and runs with, so that snapshots stay stable.
+pub fn fixed_time() -> chrono::DateTime<chrono::Utc> {
+    "2026-11-29T10:00:00Z".parse().unwrap()
+}
+
+/// A page as a static fetch of `url` returns it, with these `Set-Cookie` headers.
+pub fn fetched_page(
+    input: &str,
+    url: &str,
+    html: String,
+    cookies: &[&str],
+) -> cookie_audit::page::Page {
+    cookie_audit::page::Page {
+        input: input.into(),
+        url: url.into(),
+        status: Some(200),
+        mode: cookie_audit::facts::Mode::Static,
+        fetched_at: fixed_time(),
+        body_sha256: "0".repeat(64),
+        content_language: None,
+        redirects: Vec::new(),
+        set_cookies: cookies
+            .iter()
+            .map(|c| cookie_audit::page::SetCookie {
+                header: (*c).into(),
+                url: url.into(),
+            })
+            .collect(),
+        html,
+        rendered: None,
+    }
+}
+
 pub fn fixture(rel: &str) -> String {
     std::fs::read_to_string(fixtures().join(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
 }

@@ -316,13 +316,7 @@ impl<'r> Visit<'r> {
             .return_by_value(true)
             .build()
             .ok()?;
-        self.tab
-            .evaluate_expression(params)
-            .await
-            .ok()?
-            .into_value::<Option<String>>()
-            .ok()
-            .flatten()
+        self.value_of::<Option<String>>(params).await.flatten()
     }
 
     /// The page cannot be scrolled (banners that lock the page set overflow hidden).
@@ -382,6 +376,11 @@ impl<'r> Visit<'r> {
             .return_by_value(true)
             .build()
             .ok()?;
+        self.value_of(params).await
+    }
+
+    /// What an evaluation returned, when it ran and gave a `T`.
+    async fn value_of<T: serde::de::DeserializeOwned>(&self, params: EvaluateParams) -> Option<T> {
         self.tab
             .evaluate_expression(params)
             .await
