@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use cookie_audit::facts::{Mode, TcfMoment};
+use cookie_audit::facts::{Coverage, Mode, TcfMoment};
 use cookie_audit::pipeline::{self, RunOptions};
 use cookie_audit::report::{Format, PageReport};
 use cookie_audit::rules::Confidence;
@@ -100,6 +100,11 @@ async fn route(Path(name): Path<String>, State(port): State<u16>) -> Response {
     match name.as_str() {
         "honours" => page("Honours refusal", "", &banner_js(IN_BODY, "")),
         "shop" => page("Shop", "", &banner_js(IN_SHADOW, "")),
+        "inline-banner" => page(
+            "Banner in the markup",
+            "",
+            "<div id=\"cookie-banner\" role=\"dialog\" aria-label=\"Cookie consent\"><p>We use cookies for audience measurement and advertising. <a href=\"/privacy\">Privacy policy</a></p><button>Accept all</button> <button>Reject all</button></div>",
+        ),
         "shadow" => page("Shadow root banner", "", &banner_js(IN_SHADOW, "")),
         "ignores" => page("Ignores refusal", "", &banner_js(IN_BODY, &load_tracker)),
         "tracks-early" => page(
@@ -564,4 +569,38 @@ async fn a_crawl_in_render_mode_follows_the_rendered_links() {
         outcome.report.pages.len() >= 3,
         "the start page, /shop and the policy link"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_mode_renders_only_the_pages_whose_banner_needs_a_browser() {
+    let _one = ONE_BROWSER.lock().await;
+    let addr = start().await;
+    let out = tempfile::tempdir().unwrap();
+    let url = |p: &str| format!("http://{addr}/{p}");
+    let mut s = settings(vec![url("inline-banner"), url("tcf")], out.path());
+    s.mode = Mode::Static;
+    s.render_when_needed = true;
+    let outcome = pipeline::run(s).await.expect("auto run");
+    let page = |p: &str| {
+        outcome
+            .report
+            .pages
+            .iter()
+            .find(|r| r.input == url(p))
+            .unwrap()
+    };
+    let inline = page("inline-banner");
+    assert_eq!(inline.mode, Mode::Static, "its banner is in the HTML");
+    assert!(inline.facts.banner.as_ref().is_some_and(|b| b.present));
+    // A TCF stub and a banner drawn by script: static facts cannot settle it, the browser does.
+    let scripted = page("tcf");
+    assert_eq!(scripted.mode, Mode::Render);
+    assert!(
+        scripted
+            .facts
+            .banner
+            .as_ref()
+            .is_some_and(|b| b.present && !b.buttons.is_empty())
+    );
+    assert_ne!(scripted.coverage, Coverage::NeedsRender);
 }

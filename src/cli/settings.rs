@@ -45,7 +45,8 @@ pub struct AuditSettings {
     /// With --crawl: follow links that robots.txt disallows.
     #[arg(long, env = "COOKIE_AUDIT_IGNORE_ROBOTS")]
     pub ignore_robots: bool,
-    /// static: the HTML as served; render: a real headless Chromium [default: static].
+    /// static: the HTML as served; render: a real headless Chromium; auto: static, and the browser
+    /// only for pages whose banner needs one (needs-render) [default: static].
     #[arg(long, value_enum, env = "COOKIE_AUDIT_MODE")]
     pub mode: Option<ModeArg>,
     /// Jurisdiction profile: eu, fr-cnil, de, uk-ico, it, es, nl [default: eu].
@@ -178,6 +179,8 @@ pub struct IgnoreUrl {
 pub enum ModeArg {
     Static,
     Render,
+    /// Static first; a browser only for the pages whose banner needs one.
+    Auto,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -301,8 +304,9 @@ impl AuditSettings {
             }),
             mode: match self.mode {
                 Some(ModeArg::Render) => Mode::Render,
-                Some(ModeArg::Static) | None => Mode::Static,
+                Some(ModeArg::Static | ModeArg::Auto) | None => Mode::Static,
             },
+            render_when_needed: self.mode == Some(ModeArg::Auto),
             profile: self.profile.unwrap_or(defaults.profile),
             knowledge_dir: self.knowledge,
             filter_lists: self.filter_list,

@@ -22,7 +22,7 @@ pub use analyse::{Loaded, analyse, error_page, load};
 pub use crawl::CrawlOptions;
 pub use options::RunOptions;
 
-use crate::facts::Mode;
+use crate::facts::{Coverage, Mode};
 use crate::fetch::http::HttpFetcher;
 use crate::knowledge::cookie_db::CookieDatabase;
 use crate::knowledge::lists::{FilterList, ListError, ListInfo};
@@ -446,7 +446,7 @@ async fn start_renderer(
     options: &RunOptions,
 ) -> Result<Option<crate::fetch::render::Renderer>, SetupError> {
     use crate::fetch::render::{BrowserOptions, Renderer};
-    if options.mode != Mode::Render {
+    if options.mode != Mode::Render && !options.render_when_needed {
         return Ok(None);
     }
     let browser = BrowserOptions {
@@ -455,7 +455,14 @@ async fn start_renderer(
         tabs: options.concurrency,
         screenshots: Some(options.output.join(render::SCREENSHOTS)),
     };
-    Ok(Some(Renderer::start(options.fetch.clone(), browser).await?))
+    match Renderer::start(options.fetch.clone(), browser).await {
+        Ok(renderer) => Ok(Some(renderer)),
+        Err(e) if options.mode != Mode::Render => {
+            eprintln!("note: --mode auto audits statically only: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(not(feature = "render"))]
@@ -470,13 +477,69 @@ async fn start_renderer(
 
 impl Shared {
     /// Fetches and judges one target; with `follow`, also the links it offers to other pages.
+    /// `--mode auto` looks statically first and renders only a page whose banner needs a browser.
     async fn audit_target(self: Arc<Self>, target: Target, follow: bool) -> Audited {
-        let mode = self.options.mode;
-        let fetched = match (&target, &self.renderer) {
+        let render_first = self.options.mode == Mode::Render;
+        let first = self.clone().judge(&target, render_first, follow).await;
+        let needs_browser = !render_first && first.page.coverage == Coverage::NeedsRender;
+        if needs_browser && self.renderer.is_some() {
+            return self.judge(&target, true, follow).await;
+        }
+        first
+    }
+
+    async fn judge(self: Arc<Self>, target: &Target, in_browser: bool, follow: bool) -> Audited {
+        let mode = if in_browser {
+            Mode::Render
+        } else {
+            Mode::Static
+        };
+        let fetched = self.fetch(target, in_browser).await;
+        let page = match fetched {
+            Ok(page) => page,
+            Err(error) => {
+                let url = match target {
+                    Target::Url { url, .. } => url.to_string(),
+                    Target::File { path, .. } => path.display().to_string(),
+                };
+                return Audited {
+                    page: error_page(target.input(), &url, mode, error),
+                    errors: Vec::new(),
+                    links: Vec::new(),
+                };
+            }
+        };
+        let this = self.clone();
+        let (input, url) = (page.input.clone(), page.url.clone());
+        let judged = tokio::task::spawn_blocking(move || {
+            let (page_report, errors) = analyse(&page, &this.knowledge, &this.engine);
+            let links = match url::Url::parse(&page.url) {
+                Ok(base) if follow => crawl::links(&page.html, &base),
+                _ => Vec::new(),
+            };
+            Audited {
+                page: page_report,
+                errors,
+                links,
+            }
+        });
+        judged.await.unwrap_or_else(|panic| Audited {
+            page: error_page(&input, &url, mode, crashed(&panic)),
+            errors: Vec::new(),
+            links: Vec::new(),
+        })
+    }
+
+    async fn fetch(
+        &self,
+        target: &Target,
+        in_browser: bool,
+    ) -> Result<crate::page::Page, PageError> {
+        match (target, &self.renderer) {
             #[cfg(feature = "render")]
-            (_, Some(renderer)) => {
+            (_, Some(renderer)) if in_browser => {
                 // A browser visit counts against --per-host like a fetch does.
-                let _slot = match &target {
+                let _slot = match target {
                     Target::Url { url, .. } => Some(self.http.host_slot(url).await),
                     Target::File { .. } => None,
                 };
@@ -484,7 +547,7 @@ impl Shared {
                     banner_wait: self.options.banner_wait,
                     choice: self.options.choice,
                 };
-                render::render(renderer, &target, &self.knowledge, plan).await
+                render::render(renderer, target, &self.knowledge, plan).await
             }
             (Target::File { input, path }, _) => {
                 crate::fetch::file::read_page(
@@ -496,45 +559,6 @@ impl Shared {
                 .await
             }
             (Target::Url { input, url }, _) => self.http.fetch(input, url).await,
-        };
-        match fetched {
-            Ok(page) => {
-                let this = self.clone();
-                let input = page.input.clone();
-                let url = page.url.clone();
-                match tokio::task::spawn_blocking(move || {
-                    let (page_report, errors) = analyse(&page, &this.knowledge, &this.engine);
-                    let links = match url::Url::parse(&page.url) {
-                        Ok(base) if follow => crawl::links(&page.html, &base),
-                        _ => Vec::new(),
-                    };
-                    Audited {
-                        page: page_report,
-                        errors,
-                        links,
-                    }
-                })
-                .await
-                {
-                    Ok(audited) => audited,
-                    Err(panic) => Audited {
-                        page: error_page(&input, &url, mode, crashed(&panic)),
-                        errors: Vec::new(),
-                        links: Vec::new(),
-                    },
-                }
-            }
-            Err(error) => {
-                let url = match &target {
-                    Target::Url { url, .. } => url.to_string(),
-                    Target::File { path, .. } => path.display().to_string(),
-                };
-                Audited {
-                    page: error_page(target.input(), &url, mode, error),
-                    errors: Vec::new(),
-                    links: Vec::new(),
-                }
-            }
         }
     }
 }

@@ -20,6 +20,9 @@ pub struct RunOptions {
     /// At most this many URLs from the sitemap.
     pub limit: Option<usize>,
     pub mode: Mode,
+    /// `--mode auto`: audit statically, and render the pages whose banner needs a browser
+    /// (coverage `needs-render`) when one is found; `mode` is then `Static`.
+    pub render_when_needed: bool,
     pub profile: String,
     /// A folder laid out like `rules/` whose files add to or replace the embedded knowledge.
     pub knowledge_dir: Option<PathBuf>,
@@ -82,6 +85,7 @@ impl Default for RunOptions {
             sitemap: None,
             limit: None,
             mode: Mode::Static,
+            render_when_needed: false,
             profile: DEFAULT_PROFILE.into(),
             knowledge_dir: None,
             filter_lists: Vec::new(),
