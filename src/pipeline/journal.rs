@@ -64,6 +64,9 @@ impl Journal {
 pub struct Judge {
     pub profile: String,
     pub mode: crate::facts::Mode,
+    /// `--mode auto`: a browser for the pages that need one.
+    #[serde(default)]
+    pub render_when_needed: bool,
     pub rules_version: String,
 }
 

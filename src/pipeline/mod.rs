@@ -134,6 +134,7 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     let judge = journal::Judge {
         profile: options.profile.clone(),
         mode: options.mode,
+        render_when_needed: options.render_when_needed,
         rules_version: rules_version.clone(),
     };
     let (journal, previous) = Journal::open(&options.output, options.resume, &judge)
