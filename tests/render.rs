@@ -604,3 +604,45 @@ async fn auto_mode_renders_only_the_pages_whose_banner_needs_a_browser() {
     );
     assert_ne!(scripted.coverage, Coverage::NeedsRender);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_mode_is_auto_when_a_browser_is_found() {
+    let _one = ONE_BROWSER.lock().await;
+    let addr = start().await;
+    let out = tempfile::tempdir().unwrap();
+    let mode_of = |extra: &[&str]| {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cookie-audit"))
+            .current_dir(out.path())
+            .env("COOKIE_AUDIT_LISTS", out.path().join("no-lists"))
+            .args(["audit", &format!("http://{addr}/tcf"), "--format", "json"])
+            .args([
+                "--fail-on",
+                "never",
+                "--interact",
+                "none",
+                "--banner-wait",
+                "2",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let report = std::fs::read_to_string(out.path().join("reports/report.json")).unwrap();
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        report["pages"][0]["mode"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        mode_of(&[]),
+        "render",
+        "a script-drawn banner is rendered by default"
+    );
+    assert_eq!(
+        mode_of(&["--chrome", "/no/such/chromium"]),
+        "static",
+        "no browser, no render"
+    );
+}

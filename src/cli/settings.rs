@@ -46,7 +46,8 @@ pub struct AuditSettings {
     #[arg(long, env = "COOKIE_AUDIT_IGNORE_ROBOTS")]
     pub ignore_robots: bool,
     /// static: the HTML as served; render: a real headless Chromium; auto: static, and the browser
-    /// only for pages whose banner needs one (needs-render) [default: static].
+    /// only for pages whose banner needs one (needs-render) [default: auto when Chromium or Chrome
+    /// is found, else static].
     #[arg(long, value_enum, env = "COOKIE_AUDIT_MODE")]
     pub mode: Option<ModeArg>,
     /// Jurisdiction profile: eu, fr-cnil, de, uk-ico, it, es, nl [default: eu].
@@ -306,7 +307,11 @@ impl AuditSettings {
                 Some(ModeArg::Render) => Mode::Render,
                 Some(ModeArg::Static | ModeArg::Auto) | None => Mode::Static,
             },
-            render_when_needed: self.mode == Some(ModeArg::Auto),
+            render_when_needed: match self.mode {
+                Some(ModeArg::Auto) => true,
+                None => browser_found(self.chrome.as_deref()),
+                Some(_) => false,
+            },
             profile: self.profile.unwrap_or(defaults.profile),
             knowledge_dir: self.knowledge,
             filter_lists: self.filter_list,
@@ -349,6 +354,19 @@ impl AuditSettings {
             run,
             fail_on: self.fail_on.unwrap_or(FailOn::High),
         })
+    }
+}
+
+/// A browser render mode could use: what makes `auto` the default mode.
+fn browser_found(explicit: Option<&Path>) -> bool {
+    #[cfg(feature = "render")]
+    {
+        crate::fetch::render::find_browser(explicit).is_ok()
+    }
+    #[cfg(not(feature = "render"))]
+    {
+        let _ = explicit;
+        false
     }
 }
 

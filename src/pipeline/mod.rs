@@ -17,6 +17,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::OnceCell;
 
 pub use analyse::{Loaded, analyse, error_page, load};
 pub use crawl::CrawlOptions;
@@ -179,7 +180,7 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
 
     let interrupt = Interrupt::listen();
     let shared = Arc::new(Shared {
-        renderer: start_renderer(&options).await?,
+        browser: browser_at_start(&options).await?,
         knowledge,
         engine,
         http,
@@ -187,8 +188,8 @@ pub async fn run(options: RunOptions) -> Result<RunOutcome, SetupError> {
     });
     audit_all(&shared, todo, &interrupt, &journal, &mut pages).await;
     #[cfg(feature = "render")]
-    if let Some(r) = &shared.renderer {
-        r.shutdown().await;
+    if let Some(Some(browser)) = shared.browser.get() {
+        browser.shutdown().await;
     }
     pages.sort_by_key(|(i, _)| *i);
     let mut report = Report {
@@ -436,55 +437,72 @@ struct Shared {
     engine: Engine,
     http: Arc<HttpFetcher>,
     options: RunOptions,
-    #[cfg(feature = "render")]
-    renderer: Option<crate::fetch::render::Renderer>,
-    #[cfg(not(feature = "render"))]
-    renderer: Option<std::convert::Infallible>,
+    browser: OnceCell<Option<Browser>>,
 }
 
 #[cfg(feature = "render")]
-async fn start_renderer(
-    options: &RunOptions,
-) -> Result<Option<crate::fetch::render::Renderer>, SetupError> {
-    use crate::fetch::render::{BrowserOptions, Renderer};
-    if options.mode != Mode::Render && !options.render_when_needed {
-        return Ok(None);
+type Browser = crate::fetch::render::Renderer;
+#[cfg(not(feature = "render"))]
+type Browser = std::convert::Infallible;
+
+/// The browser when render mode is asked for: started with the run (a missing browser stops it
+/// before any fetch), left for the first page that needs it in auto mode, none in static mode.
+async fn browser_at_start(options: &RunOptions) -> Result<OnceCell<Option<Browser>>, SetupError> {
+    if options.mode == Mode::Render {
+        return Ok(OnceCell::new_with(Some(Some(
+            start_browser(options).await?,
+        ))));
     }
+    if options.render_when_needed {
+        return Ok(OnceCell::new());
+    }
+    Ok(OnceCell::new_with(Some(None)))
+}
+
+#[cfg(feature = "render")]
+async fn start_browser(options: &RunOptions) -> Result<Browser, SetupError> {
+    use crate::fetch::render::BrowserOptions;
     let browser = BrowserOptions {
         executable: options.browser.clone(),
         args: options.browser_args.clone(),
         tabs: options.concurrency,
         screenshots: Some(options.output.join(render::SCREENSHOTS)),
     };
-    match Renderer::start(options.fetch.clone(), browser).await {
-        Ok(renderer) => Ok(Some(renderer)),
-        Err(e) if options.mode != Mode::Render => {
-            eprintln!("note: --mode auto audits statically only: {e}");
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(Browser::start(options.fetch.clone(), browser).await?)
 }
 
 #[cfg(not(feature = "render"))]
-async fn start_renderer(
-    options: &RunOptions,
-) -> Result<Option<std::convert::Infallible>, SetupError> {
-    if options.mode == Mode::Render {
-        return Err(SetupError::NoRenderMode);
-    }
-    Ok(None)
+async fn start_browser(_: &RunOptions) -> Result<Browser, SetupError> {
+    Err(SetupError::NoRenderMode)
 }
 
 impl Shared {
+    /// The browser; in auto mode the first page that needs one starts it, and a missing one is
+    /// said once while the run goes on statically.
+    async fn browser(&self) -> Option<&Browser> {
+        let start = || async {
+            start_browser(&self.options)
+                .await
+                .inspect_err(|e| eprintln!("note: --mode auto audits statically only: {e}"))
+                .ok()
+        };
+        self.browser.get_or_init(start).await.as_ref()
+    }
+
     /// Fetches and judges one target; with `follow`, also the links it offers to other pages.
-    /// `--mode auto` looks statically first and renders only a page whose banner needs a browser.
+    /// `--mode auto` looks statically first and renders only a page whose banner needs a browser,
+    /// keeping the rendered verdict when it settles the page.
     async fn audit_target(self: Arc<Self>, target: Target, follow: bool) -> Audited {
         let render_first = self.options.mode == Mode::Render;
         let first = self.clone().judge(&target, render_first, follow).await;
         let needs_browser = !render_first && first.page.coverage == Coverage::NeedsRender;
-        if needs_browser && self.renderer.is_some() {
-            return self.judge(&target, true, follow).await;
+        if needs_browser && self.browser().await.is_some() {
+            let rendered = self.judge(&target, true, follow).await;
+            // A browser that could not show the banner either settles nothing: the static
+            // verdict, which says a browser is needed, stays.
+            if rendered.page.coverage != Coverage::NeedsRender {
+                return rendered;
+            }
         }
         first
     }
@@ -536,21 +554,23 @@ impl Shared {
         target: &Target,
         in_browser: bool,
     ) -> Result<crate::page::Page, PageError> {
-        match (target, &self.renderer) {
-            #[cfg(feature = "render")]
-            (_, Some(renderer)) if in_browser => {
-                // A browser visit counts against --per-host like a fetch does.
-                let _slot = match target {
-                    Target::Url { url, .. } => Some(self.http.host_slot(url).await),
-                    Target::File { .. } => None,
-                };
-                let plan = render::VisitPlan {
-                    banner_wait: self.options.banner_wait,
-                    choice: self.options.choice,
-                };
-                render::render(renderer, target, &self.knowledge, plan).await
-            }
-            (Target::File { input, path }, _) => {
+        #[cfg(not(feature = "render"))]
+        let _ = in_browser;
+        #[cfg(feature = "render")]
+        if in_browser && let Some(renderer) = self.browser().await {
+            // A browser visit counts against --per-host like a fetch does.
+            let _slot = match target {
+                Target::Url { url, .. } => Some(self.http.host_slot(url).await),
+                Target::File { .. } => None,
+            };
+            let plan = render::VisitPlan {
+                banner_wait: self.options.banner_wait,
+                choice: self.options.choice,
+            };
+            return render::render(renderer, target, &self.knowledge, plan).await;
+        }
+        match target {
+            Target::File { input, path } => {
                 crate::fetch::file::read_page(
                     input,
                     path,
@@ -559,7 +579,7 @@ impl Shared {
                 )
                 .await
             }
-            (Target::Url { input, url }, _) => self.http.fetch(input, url).await,
+            Target::Url { input, url } => self.http.fetch(input, url).await,
         }
     }
 }
