@@ -633,16 +633,18 @@ async fn the_default_mode_is_auto_when_a_browser_is_found() {
         );
         let report = std::fs::read_to_string(out.path().join("reports/report.json")).unwrap();
         let report: serde_json::Value = serde_json::from_str(&report).unwrap();
-        report["pages"][0]["mode"].as_str().unwrap().to_owned()
+        let mode = report["pages"][0]["mode"].as_str().unwrap().to_owned();
+        (mode, String::from_utf8_lossy(&run.stderr).into_owned())
     };
     assert_eq!(
-        mode_of(&[]),
+        mode_of(&[]).0,
         "render",
         "a script-drawn banner is rendered by default"
     );
-    assert_eq!(
-        mode_of(&["--chrome", "/no/such/chromium"]),
-        "static",
-        "no browser, no render"
+    let (mode, said) = mode_of(&["--chrome", "/no/such/chromium"]);
+    assert_eq!(mode, "static", "no browser, no render");
+    assert!(
+        said.contains("/no/such/chromium"),
+        "a wrong --chrome is said: {said}"
     );
 }

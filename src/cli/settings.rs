@@ -309,7 +309,8 @@ impl AuditSettings {
             },
             render_when_needed: match self.mode {
                 Some(ModeArg::Auto) => true,
-                None => browser_found(self.chrome.as_deref()),
+                // A browser named with --chrome is meant to be used: a wrong path is said once.
+                None => self.chrome.is_some() || browser_found(),
                 Some(_) => false,
             },
             profile: self.profile.unwrap_or(defaults.profile),
@@ -357,15 +358,14 @@ impl AuditSettings {
     }
 }
 
-/// A browser render mode could use: what makes `auto` the default mode.
-fn browser_found(explicit: Option<&Path>) -> bool {
+/// A browser render mode could use on the PATH: what makes `auto` the default mode.
+fn browser_found() -> bool {
     #[cfg(feature = "render")]
     {
-        crate::fetch::render::find_browser(explicit).is_ok()
+        crate::fetch::render::find_browser(None).is_ok()
     }
     #[cfg(not(feature = "render"))]
     {
-        let _ = explicit;
         false
     }
 }
