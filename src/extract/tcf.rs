@@ -51,9 +51,11 @@ pub fn observed(page: &Page) -> Vec<TcString> {
             }
         }
         None => {
+            // Only the consent cookie's headers: the cookies themselves are read elsewhere.
             let jar: Vec<RawCookie> = page
                 .set_cookies
                 .iter()
+                .filter(|h| h.header.trim_start().starts_with(COOKIE))
                 .filter_map(|h| super::cookies::parse_set_cookie(h, page.fetched_at))
                 .collect();
             add(None, &jar, TcfMoment::BeforeChoice);

@@ -138,6 +138,7 @@ impl RobotsTxt {
     pub fn parse(text: &str, agent: &str) -> RobotsTxt {
         let mut named = Vec::new();
         let mut any = Vec::new();
+        let mut named_group = false;
         let (mut agents, mut in_rules) = (Vec::<String>::new(), false);
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or_default().trim();
@@ -151,7 +152,9 @@ impl RobotsTxt {
                         agents.clear();
                         in_rules = false;
                     }
-                    agents.push(value.to_ascii_lowercase());
+                    let name = value.to_ascii_lowercase();
+                    named_group |= name == agent;
+                    agents.push(name);
                 }
                 "allow" | "disallow" => {
                     in_rules = true;
@@ -169,11 +172,6 @@ impl RobotsTxt {
                 _ => {}
             }
         }
-        let named_group = text.lines().any(|l| {
-            l.split_once(':').is_some_and(|(k, v)| {
-                k.trim().eq_ignore_ascii_case("user-agent") && v.trim().eq_ignore_ascii_case(agent)
-            })
-        });
         RobotsTxt {
             rules: if named_group { named } else { any },
         }

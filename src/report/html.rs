@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::ReportError;
-use super::{PageReport, Report, RuleInfo, SeverityCounts};
+use super::{PageReport, Report, RuleInfo, SeverityCounts, json_name};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
 /// The overview's sorting and filtering, inlined as is (its hash goes into the CSP).
@@ -67,7 +67,7 @@ fn row(page: &PageReport) -> Row {
     let unchecked = match (&page.error, page.unchecked()) {
         (Some(e), Some(reason)) => Some(Unchecked {
             level: 2,
-            short: format!("{} error", enum_str(&e.kind)),
+            short: format!("{} error", json_name(&e.kind)),
             reason,
         }),
         (None, Some(reason)) => Some(Unchecked {
@@ -97,14 +97,6 @@ fn row(page: &PageReport) -> Row {
         rules: rules.into_iter().collect::<Vec<_>>().join(" "),
         unchecked,
     }
-}
-
-/// A unit enum's serialised name (`blocked`, `http-status`).
-fn enum_str<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The script's CSP source: its SHA-256, so that no other script can run in the report.
@@ -163,7 +155,7 @@ pub fn render(report: &Report, rules: &[RuleInfo], assets: &Path) -> Result<Stri
     // how many pages they concern.
     let mut coverages: BTreeMap<String, usize> = BTreeMap::new();
     for page in &report.pages {
-        *coverages.entry(enum_str(&page.coverage)).or_default() += 1;
+        *coverages.entry(json_name(&page.coverage)).or_default() += 1;
     }
     let unchecked_pages = rows.iter().filter(|r| r.unchecked.is_some()).count();
     let mut rule_pages: BTreeMap<String, usize> = BTreeMap::new();

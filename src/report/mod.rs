@@ -384,6 +384,15 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
+/// An enum's name as report.json spells it (`banner-found`, `after-reject`...).
+fn json_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 /// A rule's documentation page under `base`.
 fn help_uri(base: &str, rule: &str) -> String {
     if base.contains("{rule}") {

@@ -5,9 +5,8 @@
 use std::path::Path;
 
 use rusqlite::{Connection, Transaction, params};
-use serde::Serialize;
 
-use super::{PageReport, Report, ReportError};
+use super::{PageReport, Report, ReportError, json_name};
 
 /// The tables; `CREATE ... IF NOT EXISTS` so that a run appends to an earlier file.
 const SCHEMA: &str = "
@@ -95,13 +94,13 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
             host,
             tld,
             page.status,
-            label(&page.mode),
-            label(&page.coverage),
+            json_name(&page.mode),
+            json_name(&page.coverage),
             cmp,
             facts.page_language,
             facts.language,
             page.fetched_at.map(|t| t.to_rfc3339()),
-            page.error.as_ref().map(|e| label(&e.kind)),
+            page.error.as_ref().map(|e| json_name(&e.kind)),
             page.error.as_ref().map(|e| e.message.clone()),
         ],
     )?;
@@ -119,8 +118,8 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
                 id,
                 banner.present,
                 banner.cmp,
-                label(&banner.detection),
-                banner.markup.as_ref().map(label),
+                json_name(&banner.detection),
+                banner.markup.as_ref().map(json_name),
                 banner.text,
                 first("accept"),
                 first("reject"),
@@ -135,7 +134,7 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
                     id,
                     b.label,
                     b.role.as_str(),
-                    label(&b.element),
+                    json_name(&b.element),
                     b.first_layer,
                     b.in_text_flow,
                     style.map(|s| s.width),
@@ -147,12 +146,12 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
         for c in &banner.checkboxes {
             tx.execute(
                 "INSERT INTO checkboxes VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, c.label, c.checked, c.disabled, label(&c.category)],
+                params![id, c.label, c.checked, c.disabled, json_name(&c.category)],
             )?;
         }
     }
     let interaction = facts.render.as_ref().and_then(|r| r.interaction.as_ref());
-    let after = interaction.map(|i| label(&i.choice));
+    let after = interaction.map(|i| json_name(&i.choice));
     let cookies = facts.cookies.iter().map(|c| (c, None)).chain(
         interaction
             .into_iter()
@@ -166,7 +165,7 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
                 id,
                 c.name,
                 c.domain,
-                label(&c.category),
+                json_name(&c.category),
                 c.vendor,
                 c.lifetime_days,
                 c.before_consent,
@@ -191,8 +190,8 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
                 t.url,
                 t.host,
                 t.vendor,
-                label(&t.category),
-                label(&t.element),
+                json_name(&t.category),
+                json_name(&t.element),
                 t.gated,
                 t.third_party,
                 t.needs_consent,
@@ -211,7 +210,7 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
                 f.confidence.as_str(),
                 f.message,
                 f.evidence,
-                f.baseline.as_ref().map(label),
+                f.baseline.as_ref().map(json_name),
             ],
         )?;
     }
@@ -221,7 +220,7 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
             "INSERT INTO tcf VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 id,
-                label(&tc.seen),
+                json_name(&tc.seen),
                 tc.source,
                 tc.cmp_id,
                 tc.vendor_list_version,
@@ -236,13 +235,4 @@ fn insert_page(tx: &Transaction<'_>, run: i64, page: &PageReport) -> Result<(), 
         )?;
     }
     Ok(())
-}
-
-/// An enum's name as report.json spells it.
-fn label<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
 }
